@@ -1,0 +1,88 @@
+/**
+ * The error envelope both sides speak: `{"error": {"type", "message", "issues"?}}`.
+ * Isomorphic: the server throws and renders these, the browser decodes them.
+ */
+
+export type ErrorType =
+  | "Request"
+  | "Deserialization"
+  | "Validation"
+  | "Forbidden"
+  | "NotFound"
+  | "MethodNotAllowed"
+  | "PayloadTooLarge"
+  | "UnsupportedMediaType"
+  | "ServerError";
+
+/** One problem with one input field; `path` is the field's path, e.g. `["address", "city"]`. */
+export interface Issue {
+  path: (string | number)[];
+  message: string;
+}
+
+export interface ErrorBody {
+  type: ErrorType;
+  message: string;
+  issues?: Issue[];
+  /** For limit errors: which limit was hit (`bodySize`, `depth`, `parameters`, `arrayLength`, `fileSize`, `files`, `fields`). */
+  limit?: string;
+}
+
+export interface ErrorEnvelope {
+  error: ErrorBody;
+}
+
+export const DEFAULT_STATUS: Record<ErrorType, number> = {
+  Request: 0,
+  Deserialization: 400,
+  Validation: 422,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  ServerError: 500,
+};
+
+/**
+ * An error a server function means to show: its message reaches the caller as is.
+ * Anything else a handler throws becomes `"Internal error"` in production.
+ */
+export class ServerFnError extends Error {
+  readonly type: ErrorType;
+  readonly status: number;
+  readonly issues?: Issue[];
+  readonly limit?: string;
+
+  constructor(
+    message: string,
+    options: { type?: ErrorType; status?: number; issues?: Issue[]; limit?: string } = {},
+  ) {
+    super(message);
+    this.name = "ServerFnError";
+    this.type = options.type ?? "ServerError";
+    this.status = options.status ?? DEFAULT_STATUS[this.type];
+    if (options.issues) this.issues = options.issues;
+    if (options.limit) this.limit = options.limit;
+  }
+
+  toJSON(): ErrorEnvelope {
+    const error: ErrorBody = { type: this.type, message: this.message };
+    if (this.issues) error.issues = this.issues;
+    if (this.limit) error.limit = this.limit;
+    return { error };
+  }
+
+  /** Rebuild an error from an envelope received over the wire (anything malformed becomes a ServerError). */
+  static fromEnvelope(body: unknown, status: number): ServerFnError {
+    const e = (body as ErrorEnvelope | null)?.error;
+    if (e && typeof e.type === "string" && typeof e.message === "string") {
+      return new ServerFnError(e.message, { type: e.type, status, issues: e.issues, limit: e.limit });
+    }
+    return new ServerFnError(`Unexpected response (status ${status})`, { status });
+  }
+}
+
+export function isServerFnError(e: unknown): e is ServerFnError {
+  return e instanceof ServerFnError;
+}

@@ -1,0 +1,33 @@
+import type { IncomingMessage } from "node:http";
+import type { Encoding } from "../../client/wire.js";
+import type { Limits } from "../limits.js";
+
+/** What a codec needs to decode one request. */
+export interface DecodeInput {
+  req: IncomingMessage;
+  /** the raw query string, without `?` ("" when none) */
+  query: string;
+  /** the request's media type, lower-case, without parameters ("" when none) */
+  contentType: string;
+  limits: Limits;
+}
+
+/**
+ * One encoding of SPEC §2: how a request's input is decoded and how a result (or an
+ * error envelope) is encoded. Each lives in its own file; `test/codecs.test.ts` runs one
+ * conformance suite against all of them.
+ */
+export interface Codec {
+  readonly encoding: Encoding;
+  /** the request media type a POST codec accepts; undefined for GET codecs (input in the query) */
+  readonly accepts?: string;
+  /** the response media type */
+  readonly responseType: string;
+  decode(input: DecodeInput): Promise<unknown>;
+  encode(value: unknown): string | Uint8Array;
+}
+
+/** JSON with `undefined` as `null`: a function that returns nothing still answers a body. */
+export function encodeJson(value: unknown): string {
+  return value === undefined ? "null" : JSON.stringify(value);
+}

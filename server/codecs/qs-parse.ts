@@ -1,0 +1,49 @@
+import qs from "qs";
+import type { Limits } from "../limits.js";
+import { deserializationError, FORBIDDEN_KEYS, forbiddenKey, nulByte, tooDeep, tooManyItems, tooManyParameters } from "../shape.js";
+
+/**
+ * Decodes one percent-encoded key or value. Unlike qs's default decoder, malformed
+ * percent-encoding is an error (not silently kept), and NUL characters and prototype keys
+ * are refused with their own messages.
+ */
+function decoder(str: string, _default: unknown, _charset: unknown, type: "key" | "value"): string {
+  let s = str;
+  if (s.includes("+")) s = s.replace(/\+/g, " ");
+  if (s.includes("%")) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      throw deserializationError(`Malformed percent-encoding in ${type} "${str.slice(0, 40)}"; encode "%" as "%25"`);
+    }
+  }
+  if (s.includes("\0")) throw nulByte();
+  if (type === "key") {
+    // qs splits "a[b][c]" after decoding; check every segment, not just the whole key.
+    for (const seg of s.split(/[[\]]+/)) if (FORBIDDEN_KEYS.has(seg)) throw forbiddenKey(seg);
+  }
+  return s;
+}
+
+/** qs bracket syntax (`todo[tags][]=a`) with the hostile-input limits turned into errors. */
+export function parseQuery(text: string, limits: Limits): Record<string, unknown> {
+  if (text.length === 0) return {};
+  try {
+    return qs.parse(text, {
+      depth: limits.depth,
+      strictDepth: true,
+      parameterLimit: limits.parameters,
+      arrayLimit: limits.arrayLength,
+      throwOnLimitExceeded: true,
+      allowPrototypes: false,
+      decoder: decoder as qs.IParseOptions["decoder"],
+    }) as Record<string, unknown>;
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    // qs reports its limits as RangeErrors; map each to its own envelope.
+    if (/depth/i.test(err.message)) throw tooDeep(limits.depth);
+    if (/array/i.test(err.message)) throw tooManyItems(limits.arrayLength);
+    if (/parameter/i.test(err.message)) throw tooManyParameters(limits.parameters);
+    throw deserializationError(err.message);
+  }
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ServerFnError } from "../client/errors.js";
+import { CLIENT_PATH } from "../client/wire.js";
+import { IMMUTABLE, loadClientAssets, type ClientAssets } from "./client-assets.js";
+import { normalizeOrigins } from "./cross-origin.js";
+import { errorPage } from "./html.js";
+import type { Limits } from "./limits.js";
+import type { StoredOutcome } from "./outcome.js";
+import { clearOutcomeCookie, openOutcome, readOutcomeCookie } from "./outcome-cookie.js";
+import { runFunction, type PipelineEnv } from "./pipeline.js";
+import { defaultRegistry, type Registry } from "./registry.js";
+import { respond, send, sendError } from "./respond.js";
+import { requestKind } from "./request-kind.js";
+
+export interface IsoformOptions {
+  /** hostile-input limits for every function (each function may override) */
+  limits?: Partial<Limits>;
+  /** other origins allowed to post, e.g. `["https://admin.example.com"]` */
+  trustedOrigins?: string[];
+  /**
+   * Signs the outcome cookie. Give every instance behind a load balancer the same one
+   * (default: `ISOFORM_SECRET`, else a random secret per process).
+   */
+  secret?: string;
+  /** hide unexpected error messages (default: `NODE_ENV === "production"`) */
+  production?: boolean;
+  /** registry to serve (default: every function defined with `serverFn`) */
+  registry?: Registry;
+  /** where unexpected handler errors are logged (default: console.error, stack outside production) */
+  log?: (name: string, err: unknown) => void;
+  /** folder of the built client script (default: the package's `dist/client`) */
+  clientDir?: string;
+}
+
+/** Per-request facts the adapter knows and the core needs. */
+export interface RequestFacts {
+  /** the request's own origin, e.g. `http://127.0.0.1:3000` */
+  origin: string;
+  /** path and query as the browser sent them */
+  url: string;
+}
+
+export type PageRenderer = (req: IncomingMessage, res: ServerResponse, outcome: StoredOutcome, status: number) => void;
+
+/** What one request is for, decided from its path alone. */
+export type Match =
+  | { type: "function"; fn: import("./server-fn.js").AnyServerFn; query: string }
+  | { type: "asset"; name: string }
+  | { type: "unknown-function" }
+  | undefined;
+
+/** The framework-free core shared by the express and node:http adapters. */
+export class Core {
+  readonly registry: Registry;
+  readonly assets: ClientAssets;
+  readonly secret: Buffer;
+  readonly env: Omit<PipelineEnv, "origin">;
+
+  constructor(options: IsoformOptions = {}) {
+    this.registry = options.registry ?? defaultRegistry;
+    this.assets = loadClientAssets(options.clientDir);
+    const production = options.production ?? process.env.NODE_ENV === "production";
+    const secret = options.secret ?? process.env.ISOFORM_SECRET;
+    if (!secret && production) {
+      console.warn("isoform: no secret given (isoform({ secret }) or ISOFORM_SECRET); outcomes will not survive a restart or cross instances");
+    }
+    this.secret = secret ? Buffer.from(secret) : randomBytes(32);
+    this.env = {
+      trustedOrigins: normalizeOrigins(options.trustedOrigins),
+      limits: options.limits,
+      production,
+      log: options.log ?? ((name, err) => defaultLog(name, err, production)),
+    };
+  }
+
+  match(url: string): Match {
+    const q = url.indexOf("?");
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const fn = this.registry.byPath.get(pathname);
+    if (fn) return { type: "function", fn, query: q < 0 ? "" : url.slice(q + 1) };
+    if (pathname.startsWith(CLIENT_PATH + "/")) return { type: "asset", name: pathname.slice(CLIENT_PATH.length + 1) };
+    if (this.registry.underPrefix(pathname)) return { type: "unknown-function" };
+    return undefined;
+  }
+
+  async serveFunction(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
+    const sub = await runFunction(req, res, m.fn, m.query, { ...this.env, origin: facts.origin });
+    if (res.headersSent || res.destroyed) return;
+    respond(req, res, sub, { origin: facts.origin, secret: this.secret, renderPage });
+  }
+
+  serveAsset(req: IncomingMessage, res: ServerResponse, name: string): void {
+    const body = this.assets.files.get(name);
+    if (!body) return send(res, 404, "text/plain; charset=utf-8", "Not found");
+    res.setHeader("Cache-Control", IMMUTABLE);
+    send(res, 200, "text/javascript; charset=utf-8", req.method === "HEAD" ? "" : body);
+  }
+
+  notFound(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const path = url.split("?")[0];
+    const error = new ServerFnError(`No server function at ${path}; check the name, or that its module is imported`, { type: "NotFound" });
+    if (requestKind(req) === "navigation") return send(res, 404, "text/html; charset=utf-8", errorPage(404, "Not found", error.message));
+    sendError(res, error);
+  }
+
+  /**
+   * The outcome meant for this page render, if any: read from the cookie and cleared, so it
+   * shows once. Only the page the submission returns to consumes it, so a stray request
+   * (a favicon) does not swallow it.
+   */
+  takeOutcome(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): StoredOutcome | undefined {
+    const raw = readOutcomeCookie(req.headers.cookie);
+    if (raw === undefined) return undefined;
+    const outcome = openOutcome(raw, this.secret);
+    const secure = facts.origin.startsWith("https:");
+    if (!outcome) {
+      // Tampered, expired or foreign: ignore it and stop the browser sending it.
+      appendHeader(res, "Set-Cookie", clearOutcomeCookie(secure));
+      return undefined;
+    }
+    if (outcome.to !== facts.url) return undefined;
+    appendHeader(res, "Set-Cookie", clearOutcomeCookie(secure));
+    // The page shows a one-time result: a cached copy must not show it again.
+    res.setHeader("Cache-Control", "no-store");
+    return outcome;
+  }
+}
+
+function appendHeader(res: ServerResponse, name: string, value: string): void {
+  const prev = res.getHeader(name);
+  if (prev === undefined) res.setHeader(name, value);
+  else res.setHeader(name, ([] as string[]).concat(prev as string | string[], value));
+}
+
+function defaultLog(name: string, err: unknown, production: boolean): void {
+  if (production) console.error(`isoform: server function "${name}" failed: ${(err as Error)?.message ?? String(err)}`);
+  else console.error(`isoform: server function "${name}" failed:`, err);
+}

@@ -1,0 +1,71 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
+import { PageHelpers } from "./helpers.js";
+import { errorPage } from "./html.js";
+import type { StoredOutcome } from "./outcome.js";
+
+/** Set on a request re-dispatched to render its return page (the outcome did not fit a cookie). */
+const PAGE_OUTCOME = Symbol("isoform.pageOutcome");
+
+type IsoformRequest = Request & { [PAGE_OUTCOME]?: StoredOutcome };
+
+export interface IsoformMiddleware extends RequestHandler {
+  readonly core: Core;
+}
+
+/**
+ * The express integration: mount it once at the app's root, before your pages.
+ *
+ *     app.use(isoform({ secret: process.env.ISOFORM_SECRET }));
+ *
+ * It serves every registered server function at its path, the client script under
+ * `/_isoform/`, and gives every other request's templates their helpers in
+ * `res.locals.isoform`. The request's own origin (for cross-origin protection and
+ * same-origin checks) honours express's `trust proxy` setting.
+ */
+export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
+  const core = new Core(options);
+
+  const renderPage: PageRenderer = (req, res, outcome, status) => {
+    const r = req as IsoformRequest;
+    // Re-dispatch as a GET of the return page, so the app's own route renders it with the
+    // outcome in hand. The body is consumed; no body parser may try to read it again.
+    r.method = "GET";
+    r.url = r.originalUrl = outcome.to;
+    r[PAGE_OUTCOME] = outcome;
+    delete r.headers["content-length"];
+    delete r.headers["content-type"];
+    delete r.headers["transfer-encoding"];
+    res.statusCode = status;
+    res.setHeader("Cache-Control", "no-store");
+    // `app.handle` is express's own entry point for a request (public in practice, untyped).
+    const app = r.app as unknown as { handle(req: Request, res: Response, done: (err?: unknown) => void): void };
+    app.handle(r, res as Response, (err?: unknown) => {
+      if (res.headersSent) return;
+      if (err) core.env.log("(page render)", err);
+      res.statusCode = status;
+      res.setHeader("Content-Type", "text/html; charset=utf-8");
+      res.end(errorPage(status, "Your submission was not accepted", outcome.error?.message ?? "", outcome.to));
+    });
+  };
+
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const url = req.originalUrl;
+    const m = core.match(url);
+    if (m === undefined) {
+      const r = req as IsoformRequest;
+      const facts = { origin: `${req.protocol}://${req.host}`, url };
+      const outcome = r[PAGE_OUTCOME] ?? (req.method === "GET" ? core.takeOutcome(req, res, facts) : undefined);
+      res.locals.isoform = new PageHelpers(core.registry, url, outcome, core.assets.entryUrl);
+      return next();
+    }
+    if (m.type === "function") {
+      core.serveFunction(req, res, m, { origin: `${req.protocol}://${req.host}`, url }, renderPage).catch(next);
+    } else if (m.type === "asset") {
+      core.serveAsset(req, res, m.name);
+    } else {
+      core.notFound(req, res, url);
+    }
+  };
+  return Object.assign(middleware, { core });
+}

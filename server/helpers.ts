@@ -1,0 +1,187 @@
+import type { ErrorBody, Issue } from "../client/errors.js";
+import { ATTR, FORM_ENCTYPE, KEY_FIELD, RETURN_FIELD, errorId } from "../client/wire.js";
+import { escapeHtml } from "./html.js";
+import type { StoredOutcome } from "./outcome.js";
+import { isSensitiveName } from "./outcome.js";
+import type { Registry } from "./registry.js";
+import type { AnyServerFn } from "./server-fn.js";
+
+/** A server function by value or by name. */
+export type FnRef = AnyServerFn | string;
+
+export interface FormOptions {
+  /** which of several forms of this function this is (one delete form per todo) */
+  key?: string | number;
+  /** make it a multi-action form; the value is the selector of the submissions list */
+  multi?: string;
+  /** a second submit while pending: ignore (default), abort the first, or queue */
+  mode?: "ignore" | "abort" | "queue";
+  /** reset the form after a success (with the client script) */
+  reset?: boolean;
+  /** text the live region announces on success (with the client script) */
+  success?: string;
+  /** more attributes for the <form>, e.g. `{ id: "add", class: "inline" }` (escaped) */
+  attrs?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Template helpers for one page render, in `res.locals.isoform` (eta: `it.isoform`). They
+ * write the markup of docs/markup.md; strings they return as HTML are already escaped, so
+ * print them raw (`<%~ %>`); `value`, `values` and `result` return data, print them escaped
+ * (`<%= %>`).
+ */
+export class PageHelpers {
+  constructor(
+    private readonly registry: Registry,
+    /** this page's path and query: where forms return to */
+    readonly url: string,
+    /** the outcome of the last submission from this page, if any */
+    readonly outcome: StoredOutcome | undefined,
+    private readonly scriptUrl: string | undefined,
+  ) {}
+
+  /** The opening `<form>` tag and hidden fields of a server function. Close it with `</form>`. */
+  form(ref: FnRef, options: FormOptions = {}): string {
+    const fn = this.fn(ref);
+    const attrs: Record<string, string | number | boolean | undefined> = {
+      method: fn.method.toLowerCase(),
+      action: fn.path,
+      enctype: FORM_ENCTYPE[fn.encoding],
+      [ATTR.fn]: fn.name,
+      [ATTR.key]: options.key,
+      [ATTR.multi]: options.multi,
+      [ATTR.mode]: options.mode,
+      [ATTR.reset]: options.reset,
+      "data-isoform-success": options.success,
+      ...options.attrs,
+    };
+    let html = "<form";
+    for (const [name, v] of Object.entries(attrs)) {
+      if (v === undefined || v === false) continue;
+      html += v === true ? ` ${escapeHtml(name)}` : ` ${escapeHtml(name)}="${escapeHtml(v)}"`;
+    }
+    html += `><input type="hidden" name="${RETURN_FIELD}" value="${escapeHtml(this.url)}">`;
+    if (options.key !== undefined) html += `<input type="hidden" name="${KEY_FIELD}" value="${escapeHtml(options.key)}">`;
+    return html;
+  }
+
+  /**
+   * What the user typed into `field` at the last failed submission of this form ("" if
+   * none), so nothing is lost on an error. Sensitive fields (passwords) are never returned.
+   * Nested (`address[city]`) and indexed (`tags[1]`) names work; a list joins with ", ".
+   */
+  value(ref: FnRef, field: string, key?: string | number): string {
+    const v = this.raw(ref, field, key);
+    if (Array.isArray(v)) return v.map(String).join(", ");
+    return v === undefined || v === null || typeof v === "object" ? "" : String(v);
+  }
+
+  /** Every value a repeated field (`tags[]`) had at the last failed submission. */
+  values(ref: FnRef, field: string, key?: string | number): string[] {
+    const v = this.raw(ref, field.replace(/\[\]$/, ""), key);
+    if (v === undefined || v === null) return [];
+    return (Array.isArray(v) ? v : [v]).filter((x) => typeof x !== "object").map(String);
+  }
+
+  /** The error container of a field (always written, hidden when empty, so the client can fill it). */
+  error(ref: FnRef, field: string, key?: string | number): string {
+    const fn = this.fn(ref);
+    const message = this.fieldIssues(fn, field, key).map((i) => i.message).join(". ");
+    return `<span id="${errorId(fn.name, field, keyString(key))}" class="isoform-error" ${ATTR.error}="${escapeHtml(field)}"${message ? "" : " hidden"}>${escapeHtml(message)}</span>`;
+  }
+
+  /** The form-level error container: errors that belong to no field (a server error, a refused upload). */
+  formError(ref: FnRef, key?: string | number): string {
+    const fn = this.fn(ref);
+    const err = this.failure(fn, key);
+    let message = "";
+    if (err) {
+      const general = (err.issues ?? []).filter((i) => i.path.length === 0).map((i) => i.message);
+      message = err.type === "Validation" ? general.join(". ") : err.message;
+    }
+    return `<p id="${errorId(fn.name, "", keyString(key))}" class="isoform-error isoform-form-error" ${ATTR.error}=""${message ? "" : " hidden"}>${escapeHtml(message)}</p>`;
+  }
+
+  /** `aria-invalid` and `aria-describedby` for a field whose last submission failed. */
+  invalid(ref: FnRef, field: string, key?: string | number): string {
+    const fn = this.fn(ref);
+    if (this.fieldIssues(fn, field, key).length === 0) return "";
+    return ` aria-invalid="true" aria-describedby="${errorId(fn.name, field, keyString(key))}"`;
+  }
+
+  /** The value of the last successful submission of this form, if it is the one this page shows. */
+  result(ref: FnRef, key?: string | number): unknown {
+    const o = this.outcomeOf(this.fn(ref), key);
+    return o?.ok ? o.value : undefined;
+  }
+
+  /** True when the last submission of this form succeeded / failed. */
+  succeeded(ref: FnRef, key?: string | number): boolean {
+    return this.outcomeOf(this.fn(ref), key)?.ok === true;
+  }
+  failed(ref: FnRef, key?: string | number): boolean {
+    return this.outcomeOf(this.fn(ref), key)?.ok === false;
+  }
+
+  /** The error of the last failed submission of this form. */
+  errorOf(ref: FnRef, key?: string | number): ErrorBody | undefined {
+    return this.failure(this.fn(ref), key);
+  }
+
+  /** The client script's tag ("" when it has not been built). */
+  script(): string {
+    return this.scriptUrl ? `<script type="module" src="${escapeHtml(this.scriptUrl)}"></script>` : "";
+  }
+
+  private fn(ref: FnRef): AnyServerFn {
+    const fn = this.registry.get(ref);
+    if (!fn) throw new Error(`isoform: no server function named ${JSON.stringify(ref)}; check the name, or that its module is imported`);
+    return fn;
+  }
+
+  private outcomeOf(fn: AnyServerFn, key: string | number | undefined): StoredOutcome | undefined {
+    const o = this.outcome;
+    if (!o || o.fn !== fn.name || (o.key ?? "") !== keyString(key)) return undefined;
+    return o;
+  }
+
+  private failure(fn: AnyServerFn, key: string | number | undefined): ErrorBody | undefined {
+    const o = this.outcomeOf(fn, key);
+    return o && !o.ok ? o.error : undefined;
+  }
+
+  private raw(ref: FnRef, field: string, key: string | number | undefined): unknown {
+    const fn = this.fn(ref);
+    if (isSensitiveName(field, fn.sensitive)) return undefined;
+    const o = this.outcomeOf(fn, key);
+    if (!o || o.ok || !o.input) return undefined;
+    let v: unknown = o.input;
+    for (const seg of fieldPath(field)) {
+      if (v === null || typeof v !== "object" || !Object.hasOwn(v, seg)) return undefined;
+      v = (v as Record<string, unknown>)[seg];
+    }
+    return v;
+  }
+
+  private fieldIssues(fn: AnyServerFn, field: string, key: string | number | undefined): Issue[] {
+    const err = this.failure(fn, key);
+    if (!err?.issues) return [];
+    const want = fieldPath(field).join("\u0000");
+    const list = field.endsWith("[]");
+    return err.issues.filter((i) => {
+      const got = i.path.map(String);
+      // `tags[]` collects the errors of every item (`tags[0]`, `tags[1]`…) and of the list itself.
+      if (list) return got.slice(0, fieldPath(field).length).join("\u0000") === want;
+      return got.join("\u0000") === want;
+    });
+  }
+}
+
+/** `address[city]` → ["address", "city"]; `tags[]` → ["tags"]; `tags[2]` → ["tags", "2"]. */
+export function fieldPath(name: string): string[] {
+  return name.split(/[[\]]+/).filter((s) => s !== "");
+}
+
+function keyString(key: string | number | undefined): string {
+  return key === undefined ? "" : String(key);
+}

@@ -1,0 +1,64 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { StoredOutcome } from "./outcome.js";
+
+/**
+ * The outcome carrier for Post/Redirect/Get: a signed, short-lived, HttpOnly,
+ * SameSite=Lax cookie. Stateless, so any number of instances sharing the secret read each
+ * other's outcomes; a tampered, expired or foreign cookie is ignored.
+ */
+export const COOKIE_NAME = "isoform_outcome";
+/** Long enough for the redirect and the page load, short enough that a stale result never shows. */
+export const OUTCOME_TTL_MS = 60_000;
+/**
+ * Browsers keep at most about 4096 bytes of name and value per cookie; above this the
+ * outcome does not travel by cookie and the page is rendered in the same response instead.
+ */
+export const MAX_COOKIE_VALUE = 3900;
+
+function sign(payload: string, secret: Buffer): string {
+  return createHmac("sha256", secret).update(payload).digest("base64url");
+}
+
+/** Seals an outcome into a cookie value, or returns undefined when it would not fit. */
+export function sealOutcome(outcome: StoredOutcome, secret: Buffer): string | undefined {
+  const payload = Buffer.from(JSON.stringify(outcome)).toString("base64url");
+  if (payload.length + 44 > MAX_COOKIE_VALUE) return undefined;
+  return `${payload}.${sign(payload, secret)}`;
+}
+
+/** Opens a cookie value: undefined unless the signature matches and it has not expired. */
+export function openOutcome(value: string, secret: Buffer, now = Date.now()): StoredOutcome | undefined {
+  const dot = value.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const payload = value.slice(0, dot);
+  const given = Buffer.from(value.slice(dot + 1));
+  const expected = Buffer.from(sign(payload, secret));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  let outcome: StoredOutcome;
+  try {
+    outcome = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!outcome || typeof outcome !== "object" || typeof outcome.exp !== "number" || outcome.exp < now) return undefined;
+  if (typeof outcome.fn !== "string" || typeof outcome.to !== "string") return undefined;
+  return outcome;
+}
+
+export function outcomeCookie(value: string, secure: boolean): string {
+  return `${COOKIE_NAME}=${value}; Path=/; Max-Age=${OUTCOME_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+}
+
+export function clearOutcomeCookie(secure: boolean): string {
+  return `${COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+}
+
+/** Finds our cookie in a Cookie header without parsing every other cookie. */
+export function readOutcomeCookie(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const at = header.indexOf(COOKIE_NAME + "=");
+  if (at < 0 || (at > 0 && header[at - 1] !== " " && header[at - 1] !== ";")) return undefined;
+  const start = at + COOKIE_NAME.length + 1;
+  const end = header.indexOf(";", start);
+  return header.slice(start, end < 0 ? undefined : end) || undefined;
+}

@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerFnError } from "../client/errors.js";
+import { REDIRECT_HEADER } from "../client/wire.js";
+import { CODECS } from "./codecs/all.js";
+import { errorPage } from "./html.js";
+import { echoableInput, type StoredOutcome } from "./outcome.js";
+import { OUTCOME_TTL_MS, outcomeCookie, sealOutcome } from "./outcome-cookie.js";
+import type { Submission } from "./pipeline.js";
+import { sameOriginPath } from "./redirect.js";
+import { requestKind } from "./request-kind.js";
+
+export interface RespondEnv {
+  origin: string;
+  secret: Buffer;
+  /** Renders the return page in this response with the outcome, when it cannot travel by cookie. */
+  renderPage: (req: IncomingMessage, res: ServerResponse, outcome: StoredOutcome, status: number) => void;
+}
+
+/**
+ * The response edge: one submission, rendered for whoever asked (SPEC §2). Enhanced and
+ * API callers get data or an error envelope; htmx gets HTML or `HX-Redirect`; a browser
+ * without JavaScript gets a 303 back to its page (Post/Redirect/Get).
+ */
+export function respond(req: IncomingMessage, res: ServerResponse, sub: Submission, env: RespondEnv): void {
+  const kind = requestKind(req);
+  if (kind === "navigation") return respondNavigation(req, res, sub, env);
+  const { outcome, fn } = sub;
+  if (outcome.type === "redirect") {
+    if (kind === "htmx") res.setHeader("HX-Redirect", outcome.location);
+    else res.setHeader(REDIRECT_HEADER, outcome.location);
+    return send(res, 200, CODECS[fn.encoding].responseType, CODECS[fn.encoding].encode(null));
+  }
+  if (outcome.type === "error") {
+    if (outcome.error.type === "MethodNotAllowed") res.setHeader("Allow", allowed(fn.method));
+    return sendError(res, outcome.error, fn.encoding === "cbor" || fn.encoding === "get-cbor");
+  }
+  if (kind === "htmx" && fn.view) return send(res, 200, "text/html; charset=utf-8", fn.view(outcome.value, req));
+  const codec = CODECS[fn.encoding];
+  send(res, 200, codec.responseType, codec.encode(outcome.value));
+}
+
+/** Writes an error envelope (JSON, or CBOR for CBOR functions). */
+export function sendError(res: ServerResponse, error: ServerFnError, cbor = false): void {
+  const codec = cbor ? CODECS.cbor : CODECS.json;
+  send(res, error.status, codec.responseType, codec.encode(error.toJSON()));
+}
+
+export function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
+  res.statusCode = status;
+  res.setHeader("Content-Type", type);
+  res.setHeader("Content-Length", typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+  res.end(body);
+}
+
+function respondNavigation(req: IncomingMessage, res: ServerResponse, sub: Submission, env: RespondEnv): void {
+  const { outcome, fn } = sub;
+  const to =
+    sameOriginPath(sub.returnTo, env.origin) ?? sameOriginPath(req.headers.referer, env.origin) ?? "/";
+  if (outcome.type === "redirect") return seeOther(res, outcome.location);
+  if (outcome.type === "error" && refusedOutright(outcome.error)) {
+    // Nothing was accepted, so there is no form state to carry back: say what happened.
+    if (outcome.error.type === "MethodNotAllowed") res.setHeader("Allow", allowed(fn.method));
+    const title = outcome.error.type === "Forbidden" ? "Request refused" : "Not available";
+    return send(res, outcome.error.status, "text/html; charset=utf-8", errorPage(outcome.error.status, title, outcome.error.message, to));
+  }
+  const stored: StoredOutcome = { fn: fn.name, to, exp: Date.now() + OUTCOME_TTL_MS, ok: outcome.type === "ok" };
+  if (sub.key !== undefined) stored.key = sub.key;
+  if (outcome.type === "ok") {
+    if (outcome.value !== undefined) stored.value = outcome.value;
+  } else {
+    stored.error = outcome.error.toJSON().error;
+    const input = echoableInput(sub.input, fn.sensitive);
+    if (input) stored.input = input;
+  }
+  const secure = env.origin.startsWith("https:");
+  let sealed = sealOutcome(stored, env.secret);
+  if (sealed === undefined && outcome.type === "ok") {
+    // A large result need not travel: it is saved, and the page renders it from its own data.
+    delete stored.value;
+    sealed = sealOutcome(stored, env.secret);
+  }
+  if (sealed === undefined) {
+    // Too large for a cookie (a 50 KB textarea): render the page now rather than lose input.
+    return env.renderPage(req, res, stored, outcome.type === "error" ? outcome.error.status : 200);
+  }
+  res.setHeader("Set-Cookie", outcomeCookie(sealed, secure));
+  seeOther(res, to);
+}
+
+function refusedOutright(error: ServerFnError): boolean {
+  return error.type === "Forbidden" || error.type === "MethodNotAllowed" || error.type === "NotFound";
+}
+
+function seeOther(res: ServerResponse, location: string): void {
+  res.statusCode = 303;
+  res.setHeader("Location", location);
+  res.setHeader("Content-Length", 0);
+  res.end();
+}
+
+function allowed(method: string): string {
+  return method === "GET" ? "GET, HEAD" : method;
+}

@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerFnLike } from "../client/types.js";
+import { ENCODING_METHOD, type Encoding, type Method } from "../client/wire.js";
+import type { Limits } from "./limits.js";
+import { defaultRegistry, type Registry } from "./registry.js";
+import { Redirect } from "./redirect.js";
+import type { StandardSchemaV1 } from "./standard-schema.js";
+import { validate } from "./validate.js";
+
+/** What a handler gets besides its input. */
+export interface Context {
+  /** the request (an express `Request` under `isoform()`); undefined on a direct server call */
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  /** fires when the client goes away, so long work can stop */
+  signal: AbortSignal;
+  /** stops the handler and redirects the caller (same-origin targets only) */
+  redirect(url: string): never;
+}
+
+export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /** the function's identity; unique in the registry */
+  name: string;
+  /** URL prefix, default `/api` */
+  prefix?: string;
+  /** path under the prefix, default the name */
+  endpoint?: string;
+  /** wire encoding, default `url` (SPEC §2) */
+  encoding?: Encoding;
+  /** any Standard Schema validator; its output type is the handler's input type */
+  input?: S;
+  /** field names never echoed back to the page, stored in the outcome cookie, or logged */
+  sensitive?: string[];
+  /** `false` exempts this function from cross-origin protection (webhooks) */
+  csrf?: boolean;
+  /** per-function hostile-input limits */
+  limits?: Partial<Limits>;
+  /** HTML view of the result, sent to htmx requests (`HX-Request`) instead of JSON */
+  view?: (value: never, req: IncomingMessage) => string;
+  /** registry to add to (tests); default the process-wide one */
+  registry?: Registry;
+}
+
+type InputType<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Record<string, unknown>;
+type HandlerInput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>;
+
+export interface ServerFn<In, Out> extends ServerFnLike<In, Out> {
+  /** direct server-side call: validation and handler, no HTTP */
+  (input: In, ctx?: Partial<Context>): Promise<Out>;
+  readonly prefix: string;
+  readonly sensitive: readonly string[];
+  readonly csrf: boolean;
+  readonly limits: Partial<Limits> | undefined;
+  readonly view: ((value: Out, req: IncomingMessage) => string) | undefined;
+  /** validates raw decoded input and runs the handler (the pipeline's entry) */
+  run(raw: unknown, ctx: Context): Promise<Out>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyServerFn = ServerFn<any, any>;
+
+const NAME_RE = /^[A-Za-z0-9_.~-]+$/;
+
+function ctxRedirect(url: string): never {
+  throw new Redirect(url);
+}
+
+/**
+ * Defines a server function: a named async function exposed at one HTTP endpoint that is
+ * also callable directly on the server.
+ */
+export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out = unknown>(
+  options: ServerFnOptions<S>,
+  handler: (input: HandlerInput<S>, ctx: Context) => Out | Promise<Out>,
+): ServerFn<InputType<S>, Awaited<Out>> {
+  const { name } = options;
+  if (typeof name !== "string" || !NAME_RE.test(name)) {
+    throw new TypeError(`isoform: server function name ${JSON.stringify(name)} must be non-empty and use only letters, digits and _ . ~ -`);
+  }
+  const encoding = options.encoding ?? "url";
+  if (!(encoding in ENCODING_METHOD)) {
+    throw new TypeError(`isoform: server function "${name}" has unknown encoding "${encoding}"; use one of ${Object.keys(ENCODING_METHOD).join(", ")}`);
+  }
+  const prefix = normalizePrefix(options.prefix ?? "/api");
+  const endpoint = (options.endpoint ?? name).replace(/^\/+/, "");
+  const path = `${prefix}/${endpoint}`;
+  const method: Method = ENCODING_METHOD[encoding];
+  const schema = options.input as StandardSchemaV1<unknown, HandlerInput<S>> | undefined;
+
+  const run = async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => {
+    const input = await validate(schema, raw);
+    return await handler(input, ctx);
+  };
+
+  const call = (input: InputType<S>, ctx?: Partial<Context>) =>
+    run(input, { signal: ctx?.signal ?? new AbortController().signal, redirect: ctxRedirect, ...ctx });
+
+  const fn = Object.assign(call, {
+    path,
+    method,
+    encoding,
+    prefix,
+    sensitive: Object.freeze([...(options.sensitive ?? [])]),
+    csrf: options.csrf !== false,
+    limits: options.limits,
+    view: options.view as ServerFn<InputType<S>, Awaited<Out>>["view"],
+    run,
+  });
+  // `name` is a read-only property of functions; define it rather than assign it.
+  Object.defineProperty(fn, "name", { value: name, enumerable: true });
+  const typed = fn as unknown as ServerFn<InputType<S>, Awaited<Out>>;
+  (options.registry ?? defaultRegistry).add(typed);
+  return typed;
+}
+
+function normalizePrefix(prefix: string): string {
+  const p = "/" + prefix.replace(/^\/+|\/+$/g, "");
+  return p === "/" ? "" : p;
+}
