@@ -4,6 +4,7 @@ import { ServerFnError } from "../client/errors.js";
 import { CLIENT_PATH } from "../client/wire.js";
 import { IMMUTABLE, loadClientAssets, type ClientAssets } from "./client-assets.js";
 import { normalizeOrigins } from "./cross-origin.js";
+import { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import type { Limits } from "./limits.js";
 import type { StoredOutcome } from "./outcome.js";
@@ -87,7 +88,7 @@ export class Core {
   async serveFunction(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
     const sub = await runFunction(req, res, m.fn, m.query, { ...this.env, origin: facts.origin });
     if (res.headersSent || res.destroyed) return;
-    respond(req, res, sub, { origin: facts.origin, secret: this.secret, renderPage });
+    respond(req, res, sub, { origin: facts.origin, secret: this.secret, renderPage, pageHelpers: (url) => this.helpers(url, undefined) });
   }
 
   serveAsset(req: IncomingMessage, res: ServerResponse, name: string): void {
@@ -102,6 +103,11 @@ export class Core {
     const error = new ServerFnError(`No server function at ${path}; check the name, or that its module is imported`, { type: "NotFound" });
     if (requestKind(req) === "navigation") return send(res, 404, "text/html; charset=utf-8", errorPage(404, "Not found", error.message));
     sendError(res, error);
+  }
+
+  /** Template helpers for rendering the page at `url` (path and query). */
+  helpers(url: string, outcome: StoredOutcome | undefined): PageHelpers {
+    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl);
   }
 
   /**

@@ -1,6 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
-import { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import type { StoredOutcome } from "./outcome.js";
 
@@ -56,7 +55,7 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
       const r = req as IsoformRequest;
       const facts = { origin: `${req.protocol}://${req.host}`, url };
       const outcome = r[PAGE_OUTCOME] ?? (req.method === "GET" ? core.takeOutcome(req, res, facts) : undefined);
-      res.locals.isoform = new PageHelpers(core.registry, url, outcome, core.assets.entryUrl);
+      res.locals.isoform = core.helpers(url, outcome);
       return next();
     }
     if (m.type === "function") {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
-import { PageHelpers } from "./helpers.js";
+import type { PageHelpers } from "./helpers.js";
 import { errorPage, escapeHtml } from "./html.js";
 
 export interface RequestHandlerOptions extends IsoformOptions {
@@ -58,7 +58,7 @@ export function createRequestHandler(options: RequestHandlerOptions = {}): Isofo
   const helpers = (req: IncomingMessage, res: ServerResponse): PageHelpers => {
     const url = req.url ?? "/";
     const outcome = req.method === "GET" ? core.takeOutcome(req, res, { origin: originOf(req), url }) : undefined;
-    return new PageHelpers(core.registry, url, outcome, core.assets.entryUrl);
+    return core.helpers(url, outcome);
   };
   return Object.assign(handler, { core, helpers });
 }

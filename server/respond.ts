@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerFnError } from "../client/errors.js";
 import { REDIRECT_HEADER } from "../client/wire.js";
 import { CODECS } from "./codecs/all.js";
+import type { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import { echoableInput, type StoredOutcome } from "./outcome.js";
 import { OUTCOME_TTL_MS, outcomeCookie, sealOutcome } from "./outcome-cookie.js";
@@ -14,6 +15,8 @@ export interface RespondEnv {
   secret: Buffer;
   /** Renders the return page in this response with the outcome, when it cannot travel by cookie. */
   renderPage: (req: IncomingMessage, res: ServerResponse, outcome: StoredOutcome, status: number) => void;
+  /** Template helpers for the page an htmx request came from, for a function's HTML view. */
+  pageHelpers: (url: string) => PageHelpers;
 }
 
 /**
@@ -34,7 +37,10 @@ export function respond(req: IncomingMessage, res: ServerResponse, sub: Submissi
     if (outcome.error.type === "MethodNotAllowed") res.setHeader("Allow", allowed(fn.method));
     return sendError(res, outcome.error, fn.encoding === "cbor" || fn.encoding === "get-cbor");
   }
-  if (kind === "htmx" && fn.view) return send(res, 200, "text/html; charset=utf-8", fn.view(outcome.value, req));
+  if (kind === "htmx" && fn.view) {
+    const page = sameOriginPath(req.headers["hx-current-url"], env.origin) ?? "/";
+    return send(res, 200, "text/html; charset=utf-8", fn.view(outcome.value, env.pageHelpers(page), req));
+  }
   const codec = CODECS[fn.encoding];
   send(res, 200, codec.responseType, codec.encode(outcome.value));
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerFnLike } from "../client/types.js";
 import { ENCODING_METHOD, type Encoding, type Method } from "../client/wire.js";
+import type { PageHelpers } from "./helpers.js";
 import type { Limits } from "./limits.js";
 import { defaultRegistry, type Registry } from "./registry.js";
 import { Redirect } from "./redirect.js";
@@ -35,8 +36,12 @@ export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefi
   csrf?: boolean;
   /** per-function hostile-input limits */
   limits?: Partial<Limits>;
-  /** HTML view of the result, sent to htmx requests (`HX-Request`) instead of JSON */
-  view?: (value: never, req: IncomingMessage) => string;
+  /**
+   * HTML view of the result, sent to htmx requests (`HX-Request`) instead of JSON. `page`
+   * holds the template helpers for the page htmx is on (its `HX-Current-URL`), so forms
+   * rendered in the fragment return to that page.
+   */
+  view?: (value: never, page: PageHelpers, req: IncomingMessage) => string;
   /** registry to add to (tests); default the process-wide one */
   registry?: Registry;
 }
@@ -51,7 +56,7 @@ export interface ServerFn<In, Out> extends ServerFnLike<In, Out> {
   readonly sensitive: readonly string[];
   readonly csrf: boolean;
   readonly limits: Partial<Limits> | undefined;
-  readonly view: ((value: Out, req: IncomingMessage) => string) | undefined;
+  readonly view: ((value: Out, page: PageHelpers, req: IncomingMessage) => string) | undefined;
   /** validates raw decoded input and runs the handler (the pipeline's entry) */
   run(raw: unknown, ctx: Context): Promise<Out>;
 }
