@@ -130,7 +130,7 @@ export class PageHelpers {
 
   /** The client script's tag ("" when it has not been built). */
   script(): string {
-    return this.scriptUrl ? `<script type="module" src="${escapeHtml(this.scriptUrl)}"></script>` : "";
+    return this.scriptUrl ? `<script type="module" async src="${escapeHtml(this.scriptUrl)}"></script>` : "";
   }
 
   private fn(ref: FnRef): AnyServerFn {

@@ -1,0 +1,41 @@
+// Bundles the browser script (client/browser.ts) into dist/client with content-hashed names,
+// so the server can serve them with a year-long immutable cache. Heavy parts (the CBOR codec)
+// are split into chunks loaded only when a page needs them. Writes dist/client/manifest.json
+// ({ entry, files }), which server/client-assets.ts reads.
+import { build } from "esbuild";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+
+const outdir = "dist/client";
+
+export async function buildClient({ dir = outdir, write = true } = {}) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const result = await build({
+    entryPoints: { isoform: "client/browser.ts" },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    minify: true,
+    target: "es2022",
+    outdir: dir,
+    entryNames: "[name]-[hash]",
+    chunkNames: "chunk-[hash]",
+    metafile: true,
+    legalComments: "none",
+    write,
+    logLevel: "warning",
+  });
+  const outputs = Object.entries(result.metafile.outputs);
+  const entry = outputs.find(([, o]) => o.entryPoint === "client/browser.ts");
+  if (!entry) throw new Error("build-client: esbuild produced no output for client/browser.ts");
+  const files = outputs.map(([file]) => basename(file)).filter((f) => !f.endsWith(".map"));
+  const manifest = { entry: basename(entry[0]), files };
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return manifest;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const manifest = await buildClient();
+  console.log(`build-client: ${manifest.files.join(", ")} → ${outdir}`);
+}
