@@ -6,10 +6,12 @@ import type { ScriptMode } from "./e2e/fixtures.js";
  * SQLite file: JavaScript off (the baseline), on (the client script), and on with the
  * client script held back so the user acts before it loads (the no-JS path must still work).
  */
+// E2E_PORT_BASE moves the three servers, so two checkouts can run the suite at once.
+const BASE = Number(process.env.E2E_PORT_BASE ?? 3101);
 const MODES: { mode: ScriptMode; port: number }[] = [
-  { mode: "off", port: 3101 },
-  { mode: "on", port: 3102 },
-  { mode: "delayed", port: 3103 },
+  { mode: "off", port: BASE },
+  { mode: "on", port: BASE + 1 },
+  { mode: "delayed", port: BASE + 2 },
 ];
 
 // No test tool may download a browser here: Debian's Chromium is installed by scripts/setup.mjs.
