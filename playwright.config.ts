@@ -47,7 +47,7 @@ export default defineConfig({
     // A fresh database per run and per project, so projects never see each other's todos.
     command: `rm -rf .reports/e2e-data/${mode} && tsx examples/todo/main.ts`,
     url: `http://127.0.0.1:${port}/`,
-    env: { PORT: String(port), ISOFORM_DATA_DIR: `.reports/e2e-data/${mode}`, NODE_ENV: "production" },
+    env: { PORT: String(port), ISOFORM_DATA_DIR: `.reports/e2e-data/${mode}`, ISOFORM_SECRET: "e2e-only-secret-not-for-production", NODE_ENV: "production" },
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: "ignore",
