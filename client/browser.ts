@@ -1,2 +1,6 @@
-// Entry of the browser bundle. Marks the document so tests (and pages) can tell the script ran.
+// Entry of the browser bundle: enhances the page's forms and marks the document, so pages
+// (and tests) can tell the script has run.
+import { enhance } from "./enhance.js";
+
+enhance();
 document.documentElement.setAttribute("data-isoform-ready", "");

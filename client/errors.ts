@@ -49,10 +49,11 @@ export const DEFAULT_STATUS: Record<ErrorType, number> = {
  * Anything else a handler throws becomes `"Internal error"` in production.
  */
 export class ServerFnError extends Error {
-  readonly type: ErrorType;
-  readonly status: number;
-  readonly issues?: Issue[];
-  readonly limit?: string;
+  // `declare`: assigned in the constructor, so no class-field initialisers are emitted.
+  declare readonly type: ErrorType;
+  declare readonly status: number;
+  declare readonly issues?: Issue[];
+  declare readonly limit?: string;
 
   constructor(
     message: string,
@@ -66,13 +67,6 @@ export class ServerFnError extends Error {
     if (options.limit) this.limit = options.limit;
   }
 
-  toJSON(): ErrorEnvelope {
-    const error: ErrorBody = { type: this.type, message: this.message };
-    if (this.issues) error.issues = this.issues;
-    if (this.limit) error.limit = this.limit;
-    return { error };
-  }
-
   /** Rebuild an error from an envelope received over the wire (anything malformed becomes a ServerError). */
   static fromEnvelope(body: unknown, status: number): ServerFnError {
     const e = (body as ErrorEnvelope | null)?.error;
@@ -81,6 +75,17 @@ export class ServerFnError extends Error {
     }
     return new ServerFnError(`Unexpected response (status ${status})`, { status });
   }
+}
+
+/**
+ * The wire form of an error. A function rather than a `toJSON` method, so the browser
+ * bundle, which only reads envelopes, does not carry it.
+ */
+export function toEnvelope(e: ServerFnError): ErrorEnvelope {
+  const error: ErrorBody = { type: e.type, message: e.message };
+  if (e.issues) error.issues = e.issues;
+  if (e.limit) error.limit = e.limit;
+  return { error };
 }
 
 export function isServerFnError(e: unknown): e is ServerFnError {

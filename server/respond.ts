@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ServerFnError } from "../client/errors.js";
+import { toEnvelope, type ServerFnError } from "../client/errors.js";
 import { REDIRECT_HEADER } from "../client/wire.js";
 import { CODECS } from "./codecs/all.js";
 import type { PageHelpers } from "./helpers.js";
@@ -48,7 +48,7 @@ export function respond(req: IncomingMessage, res: ServerResponse, sub: Submissi
 /** Writes an error envelope (JSON, or CBOR for CBOR functions). */
 export function sendError(res: ServerResponse, error: ServerFnError, cbor = false): void {
   const codec = cbor ? CODECS.cbor : CODECS.json;
-  send(res, error.status, codec.responseType, codec.encode(error.toJSON()));
+  send(res, error.status, codec.responseType, codec.encode(toEnvelope(error)));
 }
 
 export function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
@@ -74,7 +74,7 @@ function respondNavigation(req: IncomingMessage, res: ServerResponse, sub: Submi
   if (outcome.type === "ok") {
     if (outcome.value !== undefined) stored.value = outcome.value;
   } else {
-    stored.error = outcome.error.toJSON().error;
+    stored.error = toEnvelope(outcome.error).error;
     const input = echoableInput(sub.input, fn.sensitive);
     if (input) stored.input = input;
   }

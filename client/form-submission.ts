@@ -1,0 +1,39 @@
+/**
+ * What a native submission of `form` by `submitter` would send, so the enhanced request
+ * carries exactly the same thing: the submitter's formaction/formmethod/formenctype win
+ * over the form's, and FormData includes the submitter's own name=value.
+ */
+export interface FormSubmission {
+  url: string;
+  method: "GET" | "POST";
+  body?: FormData | URLSearchParams;
+  /** the submitted fields, for events and multi-action rendering (files by name) */
+  input: Record<string, string | string[]>;
+}
+
+export function formSubmission(form: HTMLFormElement, submitter: HTMLElement | null): FormSubmission | undefined {
+  const attr = (name: string) => submitter?.getAttribute(`form${name}`) ?? form.getAttribute(name);
+  const url = new URL(attr("action") ?? "", location.href);
+  const method = (attr("method") ?? "get").toUpperCase();
+  const enctype = attr("enctype") ?? "application/x-www-form-urlencoded";
+  // Anything the platform does better: other origins, dialogs, other targets, text/plain.
+  const target = submitter?.getAttribute("formtarget") ?? form.getAttribute("target");
+  if (url.origin !== location.origin || (method !== "GET" && method !== "POST") || (target && target !== "_self")) return;
+  if (enctype === "text/plain") return;
+
+  // A submitter argument is ignored by engines that predate it: the request then lacks only
+  // the submitter's name=value, as in a script-less submission via Enter on those engines.
+  const data = new FormData(form, submitter);
+  // File inputs become their names in url-encoded bodies, as a browser would send them.
+  const pairs = [...data].map(([k, v]): [string, string] => [k, typeof v === "string" ? v : v.name]);
+  const input: Record<string, string | string[]> = {};
+  for (const [k, v] of pairs) {
+    const prev = input[k];
+    input[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  if (method === "GET") {
+    url.search = new URLSearchParams(pairs).toString();
+    return { url: url.href, method, input };
+  }
+  return { url: url.href, method, input, body: enctype === "multipart/form-data" ? data : new URLSearchParams(pairs) };
+}
