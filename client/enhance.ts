@@ -4,7 +4,7 @@ import { formSubmission, type FormSubmission } from "./form-submission.js";
 import { announce } from "./live-region.js";
 import { request, type Reply } from "./request.js";
 import { isCanceled, toError } from "./to-error.js";
-import { ATTR, EVENT } from "./wire.js";
+import { ATTR } from "./wire.js";
 
 /**
  * Upgrades every `form[data-isoform]` on the page, now or later, to submit with fetch:
@@ -60,7 +60,7 @@ function onSubmit(event: SubmitEvent): void {
 // ---- action forms ------------------------------------------------------------------
 
 async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSubmission): Promise<void> {
-  if (!emit(form, EVENT.submit, sub, state)) return;
+  if (!emit(form, "submit", sub, state)) return;
   state.ctrl?.abort(); // mode "abort": the latest submission wins
   const ctrl = (state.ctrl = new AbortController());
   form.setAttribute("aria-busy", "true");
@@ -68,7 +68,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
     (el): el is HTMLButtonElement => (el as HTMLButtonElement).type === "submit" && !(el as HTMLButtonElement).disabled,
   );
   for (const b of buttons) b.disabled = true;
-  emit(form, EVENT.pending, sub, state);
+  emit(form, "pending", sub, state);
   const { reply, error } = await send(sub, ctrl.signal);
   if (state.ctrl !== ctrl) return; // superseded: the newer submission owns the form
   state.ctrl = undefined;
@@ -77,13 +77,13 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
   if (reply?.redirect !== undefined) return location.assign(reply.redirect);
   if (error) {
     // The input stays as typed: only the error markup changes.
-    showErrors(form, form.getAttribute(ATTR.fn)!, form.getAttribute(ATTR.key) ?? undefined, error)?.focus();
+    showErrors(form, error)?.focus();
     finish(form, sub, state, undefined, error);
   } else {
     clearErrors(form);
     for (const el of form.querySelectorAll<HTMLElement>(`[${ATTR.value}]`)) {
       const path = el.getAttribute(ATTR.value);
-      const v = path ? path.split(".").reduce<any>((o, k) => o?.[k], reply!.value) : reply!.value;
+      const v = path ? (reply!.value as any)?.[path] : reply!.value;
       el.textContent = v == null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
     }
     if (form.hasAttribute(ATTR.reset)) form.reset();
@@ -96,7 +96,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
 // ---- multi-action forms --------------------------------------------------------------
 
 function submitMulti(form: HTMLFormElement, state: FormState, sub: FormSubmission): void {
-  if (!emit(form, EVENT.submit, sub, state)) return;
+  if (!emit(form, "submit", sub, state)) return;
   const list = document.querySelector(form.getAttribute(ATTR.multi)!);
   const node = form.querySelector("template")?.content.firstElementChild?.cloneNode(true) as HTMLElement | undefined;
   const $ = (attr: string) => [...(node?.querySelectorAll<HTMLElement>(`[${attr}]`) ?? [])];
@@ -105,12 +105,21 @@ function submitMulti(form: HTMLFormElement, state: FormState, sub: FormSubmissio
   const run = async () => {
     const mine = (ctrl = new AbortController());
     show("pending");
-    emit(form, EVENT.pending, sub, state);
+    emit(form, "pending", sub, state);
     const { reply, error } = await send(sub, mine.signal);
     if (ctrl !== mine) return; // retried meanwhile
     ctrl = undefined;
     if (reply?.redirect !== undefined) return location.assign(reply.redirect);
-    show(error ? (isCanceled(error) ? "canceled" : "error") : "success", error);
+    if (error?.type === "Validation") {
+      // Input the user must fix goes back into the form, next to its errors, rather than
+      // into a list item where it cannot be edited; a field typed into since is not touched.
+      node?.remove();
+      for (const [k, v] of sub.pairs) {
+        const el = form.elements.namedItem(k) as HTMLInputElement | null;
+        if (el && !el.value && el.type !== "file") el.value = v;
+      }
+      showErrors(form, error)?.focus();
+    } else show(error ? (isCanceled(error) ? "canceled" : "error") : "success", error);
     finish(form, sub, state, reply?.value, error);
     // Succeeded: the refreshed list (isoform:done told htmx to refetch) now shows it.
     if (!error) node?.remove();
@@ -142,12 +151,15 @@ function finish(form: HTMLFormElement, sub: FormSubmission, state: FormState, va
   if (!error) state.version++;
   const issues = error?.type === "Validation" && error.issues?.map((i) => i.message).join(". ");
   announce(error ? issues || error.message : form.dataset.isoformSuccess || "Done.");
-  emit(form, error ? EVENT.error : EVENT.success, sub, state, value, error);
-  emit(form, EVENT.done, sub, state, value, error);
+  emit(form, error ? "error" : "success", sub, state, value, error);
+  emit(form, "done", sub, state, value, error);
 }
 
-/** Dispatches an isoform event on the form, bubbling to document; false when a listener canceled it. */
-function emit(form: HTMLFormElement, type: string, sub: FormSubmission, state: FormState, value?: unknown, error?: ServerFnError): boolean {
+/**
+ * Dispatches `isoform:<type>` (the names of EVENT in wire.ts) on the form, bubbling to
+ * document; false when a listener canceled it.
+ */
+function emit(form: HTMLFormElement, type: "submit" | "pending" | "success" | "error" | "done", sub: FormSubmission, state: FormState, value?: unknown, error?: ServerFnError): boolean {
   const detail = { name: form.getAttribute(ATTR.fn), key: form.getAttribute(ATTR.key) ?? undefined, input: sub.input, value, error, version: state.version };
-  return form.dispatchEvent(new CustomEvent(type, { bubbles: true, cancelable: type === EVENT.submit, detail }));
+  return form.dispatchEvent(new CustomEvent("isoform:" + type, { bubbles: true, cancelable: type === "submit", detail }));
 }

@@ -1,17 +1,18 @@
 import type { ServerFnError } from "./errors.js";
-import { ATTR, errorId } from "./wire.js";
+import { ATTR } from "./wire.js";
 
 /**
- * Shows an error in the containers the server's helpers render (docs/markup.md), so a
- * page looks the same with JavaScript on and off. Returns the first invalid field.
+ * Shows an error in the containers the server's helpers render inside the form
+ * (docs/markup.md), so a page looks the same with JavaScript on and off. Returns the
+ * first invalid field.
  */
-export function showErrors(form: HTMLFormElement, fn: string, key: string | undefined, error: ServerFnError): HTMLElement | undefined {
+export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLElement | undefined {
   clearErrors(form);
   const general: string[] = [];
   let first: HTMLElement | undefined;
   for (const issue of error.issues ?? []) {
     const name = fieldName(issue.path);
-    const [container, field] = candidates(name).map((n) => [container_(form, fn, key, n), fieldOf(form, n)] as const).find(([c]) => c) ?? [];
+    const [container, field] = candidates(name).map((n) => [container_(form, n), fieldOf(form, n)] as const).find(([c]) => c) ?? [];
     if (!container || !name) {
       general.push(issue.message);
       continue;
@@ -23,7 +24,7 @@ export function showErrors(form: HTMLFormElement, fn: string, key: string | unde
       first ??= field;
     }
   }
-  const formLevel = container_(form, fn, key, "");
+  const formLevel = container_(form, "");
   const message = error.type === "Validation" ? general.join(". ") : error.message;
   if (formLevel && message) write(formLevel, message);
   return first;
@@ -56,8 +57,8 @@ function candidates(name: string): string[] {
   return base === name ? [name] : [name, `${base}[]`, base];
 }
 
-function container_(form: HTMLFormElement, fn: string, key: string | undefined, name: string): HTMLElement | null {
-  return form.querySelector<HTMLElement>(`[${ATTR.error}="${CSS.escape(name)}"]`) ?? document.getElementById(errorId(fn, name, key));
+function container_(form: HTMLFormElement, name: string): HTMLElement | null {
+  return form.querySelector<HTMLElement>(`[${ATTR.error}="${CSS.escape(name)}"]`);
 }
 
 function fieldOf(form: HTMLFormElement, name: string): HTMLElement | undefined {

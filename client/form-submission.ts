@@ -9,6 +9,8 @@ export interface FormSubmission {
   body?: FormData | URLSearchParams;
   /** the submitted fields, for events and multi-action rendering (files by name) */
   input: Record<string, string | string[]>;
+  /** the same fields in order, as name/value pairs */
+  pairs: [string, string][];
 }
 
 export function formSubmission(form: HTMLFormElement, submitter: HTMLElement | null): FormSubmission | undefined {
@@ -33,7 +35,7 @@ export function formSubmission(form: HTMLFormElement, submitter: HTMLElement | n
   }
   if (method === "GET") {
     url.search = new URLSearchParams(pairs).toString();
-    return { url: url.href, method, input };
+    return { url: url.href, method, input, pairs };
   }
-  return { url: url.href, method, input, body: enctype === "multipart/form-data" ? data : new URLSearchParams(pairs) };
+  return { url: url.href, method, input, pairs, body: enctype === "multipart/form-data" ? data : new URLSearchParams(pairs) };
 }

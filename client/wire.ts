@@ -57,7 +57,7 @@ export const ATTR = {
   key: "data-isoform-key",
   /** on an error container: the field whose error it shows ("" = form-level error) */
   error: "data-isoform-error",
-  /** on an element: shows the last value (attribute value = property path, "" = whole value) */
+  /** on an element: shows the last value (attribute value = top-level property, "" = whole value) */
   value: "data-isoform-value",
   /** inside a submission template: fill textContent from the input field of that name */
   field: "data-isoform-field",
