@@ -1,0 +1,77 @@
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { test, expect, unique, type ScriptMode } from "./fixtures.js";
+
+// axe-core finds no violations on each page in each state a user can reach in this mode.
+async function expectNoViolations(page: Page, state: string, scriptMode: ScriptMode) {
+  const target = scriptMode === "off" ? await analyzable(page) : page;
+  const { violations } = await new AxeBuilder({ page: target }).analyze();
+  if (target !== page) await target.context().close();
+  expect(violations.map((v) => `${state}: ${v.id} — ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+/**
+ * axe runs as a script in the page, which a page with JavaScript disabled cannot do: its
+ * markup as the user sees it is analyzed in a second, script-enabled page instead (the
+ * page's own scripts blocked, so it stays the no-JS page).
+ */
+async function analyzable(page: Page): Promise<Page> {
+  const html = await page.content();
+  const url = page.url();
+  const context = await page.context().browser()!.newContext({ javaScriptEnabled: true });
+  const copy = await context.newPage();
+  await copy.route("**/*", (route) =>
+    route.request().url() === url ? route.fulfill({ contentType: "text/html", body: html }) : route.abort(),
+  );
+  await copy.goto(url);
+  return copy;
+}
+
+test("the todo page: empty, error and success states", async ({ page, open, scriptMode }) => {
+  await open("/");
+  await expectNoViolations(page, "empty", scriptMode);
+  await page.getByLabel("New todo").fill(" ");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.locator("#isoform-add_todo--title")).toBeVisible();
+  await expectNoViolations(page, "error", scriptMode);
+  const title = unique("Accessible");
+  await page.getByLabel("New todo").fill(title);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.locator(".todos li", { hasText: title })).toHaveCount(1);
+  await expectNoViolations(page, "success", scriptMode);
+});
+
+test("the todo page while submissions are pending", async ({ page, open, scriptMode }) => {
+  test.skip(scriptMode !== "on", "a pending state is only visible with the client script");
+  await open("/");
+  await page.route("**/api/add_todo", () => {}); // held: never answered during the check
+  await page.getByLabel("New todo").fill(unique("Pending"));
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.locator("#pending-todos li")).toHaveAttribute("data-isoform-state", "pending");
+  await expectNoViolations(page, "pending", scriptMode);
+});
+
+test("the profile page: empty, error and success states", async ({ page, open, scriptMode }) => {
+  await open("/profile");
+  await expectNoViolations(page, "empty", scriptMode);
+  await page.getByLabel("Name").fill("");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.locator("#isoform-update_profile--name")).toBeVisible();
+  await expectNoViolations(page, "error", scriptMode);
+  await page.getByLabel("Name").fill(unique("Axe"));
+  await page.getByLabel("Email").fill("axe@example.com");
+  await page.getByLabel("City").fill("Oslo");
+  await page.getByLabel(/^Password/).fill("long enough");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.locator(".notice")).toHaveText("Profile saved.");
+  await expectNoViolations(page, "success", scriptMode);
+});
+
+test("the profile page while saving", async ({ page, open, scriptMode }) => {
+  test.skip(scriptMode !== "on", "a pending state is only visible with the client script");
+  await open("/profile");
+  await page.route("**/api/update_profile", () => {});
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.locator("#profile-form")).toHaveAttribute("aria-busy", "true");
+  await expectNoViolations(page, "pending", scriptMode);
+});
