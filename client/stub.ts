@@ -1,4 +1,4 @@
-import type { ServerFnLike, ServerFnMeta } from "./types.js";
+import type { InputOf, OutputOf, ServerFnLike, ServerFnMeta } from "./types.js";
 import { CONTENT_TYPE } from "./wire.js";
 import { toFormData, toSearchParams } from "./query.js";
 import { request, type Reply } from "./request.js";
@@ -35,7 +35,7 @@ export interface StubOptions {
 export function stub<F extends ServerFnLike<any, any>>(
   meta: ServerFnMeta,
   options: StubOptions = {},
-): Stub<F extends ServerFnLike<infer I, unknown> ? I : never, F extends ServerFnLike<unknown, infer O> ? O : never> {
+): Stub<InputOf<F>, OutputOf<F>> {
   const call = async (input: unknown, { signal }: CallOptions = {}) => {
     const reply = await send(meta, input, signal, options.base ?? "");
     if (reply.redirect !== undefined) {

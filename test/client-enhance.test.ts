@@ -1,0 +1,198 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { enhance } from "../client/enhance.js";
+
+// The delegated enhancement over a DOM (happy-dom), with fetch replaced by a function the
+// test answers, so each step between submit and outcome can be inspected.
+
+type Call = { url: string; init: RequestInit; answer(status: number, body: unknown, headers?: Record<string, string>): void; fail(e: unknown): void };
+let calls: Call[] = [];
+
+beforeAll(() => enhance(document));
+afterEach(() => {
+  calls = [];
+  document.body.innerHTML = "";
+  vi.unstubAllGlobals();
+});
+
+function stubFetch() {
+  vi.stubGlobal("fetch", (url: string, init: RequestInit) =>
+    new Promise<Response>((resolve, reject) => {
+      init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      calls.push({
+        url,
+        init,
+        answer: (status, body, headers = {}) =>
+          resolve(new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })),
+        fail: reject,
+      });
+    }),
+  );
+}
+
+function page(html: string): HTMLFormElement {
+  document.body.innerHTML = html;
+  return document.querySelector("form")!;
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+const ADD_FORM = `
+  <form method="post" action="/api/add_todo" data-isoform="add_todo">
+    <input type="hidden" name="_isoform_return" value="/">
+    <label for="t">Title</label><input id="t" name="title">
+    <span id="isoform-add_todo--title" class="isoform-error" data-isoform-error="title" hidden></span>
+    <p class="isoform-error" data-isoform-error="" hidden></p>
+    <output data-isoform-value="title"></output>
+    <button type="submit" name="intent" value="add">Add</button>
+  </form>`;
+
+describe("enhance", () => {
+  it("sends what the browser would, with the enhanced marker, without navigating", async () => {
+    stubFetch();
+    const form = page(ADD_FORM);
+    form.querySelector("input[name=title]")!.setAttribute("value", "Buy milk");
+    (form.querySelector("input[name=title]") as HTMLInputElement).value = "Buy milk";
+    form.requestSubmit(form.querySelector("button")!);
+    await flush();
+    expect(calls).toHaveLength(1);
+    const { url, init } = calls[0];
+    expect(new URL(url).pathname).toBe("/api/add_todo");
+    expect(init.method).toBe("POST");
+    expect(new Headers(init.headers).get("x-isoform")).toBe("1");
+    const body = new URLSearchParams(init.body as URLSearchParams);
+    expect(body.get("title")).toBe("Buy milk");
+    expect(body.get("intent")).toBe("add"); // the submitter's name=value
+    expect(body.get("_isoform_return")).toBe("/");
+  });
+
+  it("enhances forms added after it started (delegation) and honours formaction/formmethod", async () => {
+    stubFetch();
+    page("<div id=slot></div>");
+    document.getElementById("slot")!.innerHTML = `
+      <form method="post" action="/api/a" data-isoform="a"><input name="q" value="x">
+        <button formaction="/api/b" formmethod="get">Search</button></form>`;
+    const form = document.querySelector("form")!;
+    form.requestSubmit(form.querySelector("button")!);
+    await flush();
+    expect(calls).toHaveLength(1);
+    const url = new URL(calls[0].url);
+    expect(url.pathname).toBe("/api/b");
+    expect(url.searchParams.get("q")).toBe("x");
+    expect(calls[0].init.method).toBe("GET");
+  });
+
+  it("is busy while pending, ignores a second submit, and shows the value on success", async () => {
+    stubFetch();
+    const form = page(ADD_FORM);
+    (form.querySelector("input[name=title]") as HTMLInputElement).value = "Tea";
+    const button = form.querySelector("button")!;
+    const events: string[] = [];
+    for (const t of ["submit", "pending", "success", "error", "done"]) document.addEventListener(`isoform:${t}`, () => events.push(t));
+    form.requestSubmit(button);
+    await flush();
+    expect(form.getAttribute("aria-busy")).toBe("true");
+    expect(button.disabled).toBe(true);
+    form.requestSubmit(); // a double submit while pending
+    await flush();
+    expect(calls).toHaveLength(1);
+    calls[0].answer(200, { id: 1, title: "Tea" });
+    await flush();
+    await flush();
+    expect(form.hasAttribute("aria-busy")).toBe(false);
+    expect(button.disabled).toBe(false);
+    expect(form.querySelector("output")!.textContent).toBe("Tea");
+    expect((form.querySelector("input[name=title]") as HTMLInputElement).value).toBe("Tea"); // no reset unless asked
+    expect(document.querySelector("[data-isoform-live]")!.textContent).toBe("Done.");
+    expect(events).toEqual(["submit", "pending", "success", "done"]);
+  });
+
+  it("shows field errors in the server's containers, keeps the input, focuses the field", async () => {
+    stubFetch();
+    const form = page(ADD_FORM);
+    const field = form.querySelector<HTMLInputElement>("input[name=title]")!;
+    field.value = "  ";
+    form.requestSubmit();
+    await flush();
+    calls[0].answer(422, { error: { type: "Validation", message: "Invalid input", issues: [{ path: ["title"], message: "Title is required" }, { path: [], message: "Try again later" }] } });
+    await flush();
+    await flush();
+    const container = document.getElementById("isoform-add_todo--title")!;
+    expect(container.hidden).toBe(false);
+    expect(container.textContent).toBe("Title is required");
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(field.getAttribute("aria-describedby")).toBe("isoform-add_todo--title");
+    expect(document.activeElement).toBe(field);
+    expect(field.value).toBe("  ");
+    expect(form.querySelector('[data-isoform-error=""]')!.textContent).toBe("Try again later");
+    expect(document.querySelector("[data-isoform-live]")!.textContent).toBe("Title is required. Try again later");
+  });
+
+  it("a listener canceling isoform:submit stops the request", async () => {
+    stubFetch();
+    const form = page(ADD_FORM);
+    const stop = (e: Event) => e.preventDefault();
+    document.addEventListener("isoform:submit", stop);
+    form.requestSubmit();
+    await flush();
+    document.removeEventListener("isoform:submit", stop);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('mode "abort" lets the latest submission win', async () => {
+    stubFetch();
+    const form = page(ADD_FORM.replace('data-isoform="add_todo"', 'data-isoform="add_todo" data-isoform-mode="abort"'));
+    const field = form.querySelector<HTMLInputElement>("input[name=title]")!;
+    field.value = "first";
+    form.requestSubmit();
+    await flush();
+    field.value = "second";
+    form.requestSubmit();
+    await flush();
+    expect(calls).toHaveLength(2);
+    expect(calls[0].init.signal!.aborted).toBe(true);
+    calls[1].answer(200, { title: "second" });
+    await flush();
+    await flush();
+    expect(form.querySelector("output")!.textContent).toBe("second");
+  });
+
+  it("multi-action: renders each submission from the template at once, as text", async () => {
+    stubFetch();
+    page(`
+      <form method="post" action="/api/add_todo" data-isoform="add_todo" data-isoform-multi="#pending">
+        <input name="title">
+        <template data-isoform-template><li><span data-isoform-field="title"></span><span data-isoform-error></span>
+          <button type="button" data-isoform-cancel>Cancel</button><button type="button" data-isoform-retry>Retry</button></li></template>
+        <button>Add</button>
+      </form><ul id="pending"></ul>`);
+    const form = document.querySelector("form")!;
+    const field = form.querySelector<HTMLInputElement>("input[name=title]")!;
+    for (const t of ["<b>one</b>", "two"]) {
+      field.value = t;
+      form.requestSubmit();
+    }
+    await flush();
+    const items = [...document.querySelectorAll("#pending li")];
+    expect(items).toHaveLength(2);
+    expect(items[0].querySelector("[data-isoform-field]")!.textContent).toBe("<b>one</b>");
+    expect(items[0].querySelector("b")).toBeNull(); // text, never parsed as HTML
+    expect(items.map((i) => i.getAttribute("data-isoform-state"))).toEqual(["pending", "pending"]);
+    expect(field.value).toBe(""); // ready for the next one
+    (items[1].querySelector("[data-isoform-cancel]") as HTMLButtonElement).click();
+    calls[0].answer(500, { error: { type: "ServerError", message: "Internal error" } });
+    await flush();
+    await flush();
+    expect(items[0].getAttribute("data-isoform-state")).toBe("error");
+    expect(items[0].querySelector("[data-isoform-error]")!.textContent).toBe("Internal error");
+    expect(items[1].getAttribute("data-isoform-state")).toBe("canceled");
+    (items[0].querySelector("[data-isoform-retry]") as HTMLButtonElement).click();
+    await flush();
+    expect(calls).toHaveLength(3);
+    expect(new URLSearchParams(calls[2].init.body as URLSearchParams).get("title")).toBe("<b>one</b>");
+    calls[2].answer(200, { title: "<b>one</b>" });
+    await flush();
+    await flush();
+    expect(items[0].isConnected).toBe(false); // succeeded: the refreshed list shows it now
+  });
+});

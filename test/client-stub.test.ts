@@ -1,0 +1,104 @@
+import express from "express";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import { createServerAction, createServerMultiAction, ServerFnError, stub } from "../client/index.js";
+import { isoform, redirect, Registry, serverFn } from "../server/index.js";
+import { listen, type Listening } from "./support/listen.js";
+
+// Typed stubs against a real isoform app on 127.0.0.1, one function per encoding.
+const registry = new Registry();
+const input = z.object({ title: z.string().min(1, "Title is required"), tags: z.array(z.string()).default([]), meta: z.object({ n: z.coerce.number() }).optional() });
+const echo = (encoding: "url" | "json" | "cbor" | "get-json" | "get-cbor" | "multipart") =>
+  serverFn({ name: `echo_${encoding.replace("-", "_")}`, encoding, input, registry }, async (v) => ({ ...v, encoding }));
+const fns = {
+  url: echo("url"),
+  json: echo("json"),
+  cbor: echo("cbor"),
+  "get-json": echo("get-json"),
+  "get-cbor": echo("get-cbor"),
+  multipart: echo("multipart"),
+};
+const moved = serverFn({ name: "moved", registry }, async () => redirect("/elsewhere"));
+const conflict = serverFn({ name: "conflict", registry }, async (): Promise<number> => {
+  throw new ServerFnError("Already taken", { status: 409 });
+});
+
+let server: Listening;
+beforeAll(async () => {
+  const app = express();
+  app.use(isoform({ registry, secret: "test" }));
+  server = await listen(app);
+});
+afterAll(() => server.close());
+
+const meta = (fn: { name: string; path: string; method: "GET" | "POST"; encoding: (typeof fns)["url"]["encoding"] }) => ({
+  name: fn.name,
+  path: fn.path,
+  method: fn.method,
+  encoding: fn.encoding,
+});
+
+describe("stub", () => {
+  for (const [encoding, fn] of Object.entries(fns)) {
+    it(`round-trips nested input and unicode in ${encoding}`, async () => {
+      const call = stub<typeof fn>(meta(fn), { base: server.url });
+      const out = await call({ title: "Grüße 🌍 עברית", tags: ["a", "", "c"], meta: { n: 3 } });
+      expect(out).toEqual({ title: "Grüße 🌍 עברית", tags: ["a", "", "c"], meta: { n: 3 }, encoding });
+    });
+  }
+
+  it("is typed from the server function", () => {
+    const call = stub<typeof fns.url>(meta(fns.url), { base: server.url });
+    expectTypeOf(call).parameter(0).toEqualTypeOf<{ title: string; tags?: string[]; meta?: { n: unknown } }>();
+    // @ts-expect-error: a number is not a title
+    void (() => call({ title: 1 }));
+    expect(call.path).toBe("/api/echo_url");
+    expect(call.name).toBe("echo_url");
+  });
+
+  it("rejects with a ServerFnError carrying the validation issues", async () => {
+    const call = stub<typeof fns.json>(meta(fns.json), { base: server.url });
+    const error = await call({ title: "" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerFnError);
+    expect(error).toMatchObject({ type: "Validation", status: 422, issues: [{ path: ["title"], message: "Title is required" }] });
+  });
+
+  it("rejects with the handler's chosen status and message", async () => {
+    const call = stub<typeof conflict>(meta(conflict as never), { base: server.url });
+    await expect(call({})).rejects.toMatchObject({ type: "ServerError", status: 409, message: "Already taken" });
+  });
+
+  it("hands a redirect to onRedirect", async () => {
+    const seen: string[] = [];
+    const call = stub<typeof moved>(meta(moved as never), { base: server.url, onRedirect: (url) => seen.push(url) });
+    expect(await call({})).toBeUndefined();
+    expect(seen).toEqual(["/elsewhere"]);
+  });
+
+  it("turns an unreachable server into a Request error", async () => {
+    const call = stub<typeof fns.url>(meta(fns.url), { base: "http://127.0.0.1:9" });
+    const action = createServerAction(call);
+    await action.dispatch({ title: "x" });
+    expect(action.error.get()).toMatchObject({ type: "Request" });
+  });
+});
+
+describe("server actions", () => {
+  it("createServerAction: value and version after the call", async () => {
+    const action = createServerAction(stub<typeof fns.url>(meta(fns.url), { base: server.url }));
+    const done = action.dispatch({ title: "Buy milk" });
+    expect(action.pending.get()).toBe(true);
+    await done;
+    expect(action.value.get()).toMatchObject({ title: "Buy milk" });
+    expect(action.version.get()).toBe(1);
+  });
+
+  it("createServerMultiAction: three submissions, each with its own result", async () => {
+    const multi = createServerMultiAction(stub<typeof fns.json>(meta(fns.json), { base: server.url }));
+    const subs = ["a", "b", "c"].map((title) => multi.dispatch({ title }));
+    expect(multi.submissions.get()).toHaveLength(3);
+    await Promise.all(subs.map((s) => s.done));
+    expect(subs.map((s) => s.value.get()?.title)).toEqual(["a", "b", "c"]);
+    expect(multi.version.get()).toBe(3);
+  });
+});
