@@ -1,0 +1,33 @@
+/**
+ * `npm run bench` — prints every figure of the benchmark, measured side by side in one run.
+ * One part only: `npx tsx bench/run.ts throughput|size|memory|browser` (throughput takes
+ * an optional scenario filter: `npx tsx bench/run.ts throughput cbor`).
+ */
+import { browserLatency } from "./browser.js";
+import { memory } from "./memory.js";
+import { size } from "./size.js";
+import { throughput } from "./throughput.js";
+
+const [part, filter] = process.argv.slice(2);
+const parts = part ? [part] : ["size", "throughput", "memory", "browser"];
+const started = Date.now();
+const verdicts: string[] = [];
+
+for (const p of parts) {
+  const result =
+    p === "size" ? size()
+    : p === "throughput" ? await throughput({ rounds: 3, seconds: 2, only: filter })
+    : p === "memory" ? await memory()
+    : p === "browser" ? await browserLatency()
+    : undefined;
+  if (!result) {
+    console.error(`bench: unknown part "${p}"; use throughput, size, memory or browser`);
+    process.exit(2);
+  }
+  for (const line of result.lines) console.log(line);
+  verdicts.push(...result.verdicts);
+}
+
+console.log("\ntargets");
+for (const v of verdicts) console.log(`  ${v}`);
+console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);

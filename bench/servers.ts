@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export type Variant = "isoform-express" | "isoform-node" | "express" | "node";
+
+export interface Running {
+  variant: Variant;
+  url: string;
+  child: ChildProcess;
+  /** resident set size of the server process, after a forced GC */
+  rss(): Promise<number>;
+  stop(): void;
+}
+
+/** Starts one benchmark server in its own process and waits for its port. */
+export function start(variant: Variant, nodeArgs: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, ["--expose-gc", ...nodeArgs, "--import", "tsx", "bench/server.ts", variant], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const waiters: ((line: string) => void)[] = [];
+  lines.on("line", (line) => waiters.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiters.push(resolve));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench server ${variant} exited with ${code}`)));
+    void next().then((line) => {
+      const port = /^port (\d+)$/.exec(line)?.[1];
+      if (!port) return reject(new Error(`bench server ${variant} said "${line}"`));
+      resolve({
+        variant,
+        url: `http://127.0.0.1:${port}`,
+        child,
+        rss: async () => {
+          const answer = next();
+          child.stdin!.write("rss\n");
+          return Number(/^rss (\d+)$/.exec(await answer)?.[1]);
+        },
+        stop: () => {
+          child.removeAllListeners("exit");
+          child.kill();
+        },
+      });
+    });
+  });
+}
