@@ -14,6 +14,8 @@ export interface Measured {
   errors: number;
   /** responses with a status other than the expected one */
   unexpected: number;
+  /** requests completed */
+  total: number;
 }
 
 /** Loads one server with one request shape for `seconds`, from this process, over 127.0.0.1. */
@@ -32,7 +34,7 @@ export async function load(url: string, req: Request, seconds: number, expectSta
       client.on("response", ((status: number) => void (status !== expectStatus && unexpected++)) as never);
     },
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, unexpected };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, unexpected, total: result.requests.total };
 }
 
 /** Sends `amount` requests as fast as the connections allow (for the memory run). */

@@ -124,8 +124,14 @@ server.listen(0, "127.0.0.1", () => {
 });
 // The parent asks for memory figures over stdin, so measuring never needs an extra endpoint.
 process.stdin.on("data", (d) => {
-  if (String(d).trim() === "rss") {
+  const command = String(d).trim();
+  if (command === "rss") {
     globalThis.gc?.();
     console.log(`rss ${process.memoryUsage().rss}`);
+  } else if (command === "cpu") {
+    const { user, system } = process.cpuUsage();
+    console.log(`cpu ${user + system}`);
   }
 });
+// Exit through process.exit so `--cpu-prof` (see bench/README.md) writes its profile.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));

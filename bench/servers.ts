@@ -9,6 +9,8 @@ export interface Running {
   child: ChildProcess;
   /** resident set size of the server process, after a forced GC */
   rss(): Promise<number>;
+  /** CPU time (user + system) the server process has used so far, in µs */
+  cpu(): Promise<number>;
   stop(): void;
 }
 
@@ -35,6 +37,11 @@ export function start(variant: Variant, nodeArgs: string[] = []): Promise<Runnin
           const answer = next();
           child.stdin!.write("rss\n");
           return Number(/^rss (\d+)$/.exec(await answer)?.[1]);
+        },
+        cpu: async () => {
+          const answer = next();
+          child.stdin!.write("cpu\n");
+          return Number(/^cpu (\d+)$/.exec(await answer)?.[1]);
         },
         stop: () => {
           child.removeAllListeners("exit");

@@ -91,24 +91,34 @@ export async function throughput({ rounds, seconds, only }: ThroughputOptions): 
     const verdicts: string[] = [];
     for (const sc of SCENARIOS.filter((s) => !only || s.name.includes(only))) {
       const rows = new Map<Variant, Measured[]>(VARIANTS.map((v) => [v, []]));
+      const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
       for (const v of VARIANTS) await load(servers.get(v)!.url, sc.request, 0.5, sc.status); // warm-up: JIT, connections
       for (let r = 0; r < rounds; r++) {
         // Alternate the order each round so no variant always runs right after another.
         const order = r % 2 ? [...VARIANTS].reverse() : VARIANTS;
-        for (const v of order) rows.get(v)!.push(await load(servers.get(v)!.url, sc.request, seconds, sc.status));
+        for (const v of order) {
+          const server = servers.get(v)!;
+          const before = await server.cpu();
+          const m = await load(server.url, sc.request, seconds, sc.status);
+          rows.get(v)!.push(m);
+          // The server's own CPU time per request: steadier than req/s when the load
+          // generator shares the machine's two cores.
+          cpu.get(v)!.push((await server.cpu() - before) / m.total);
+        }
       }
       lines.push(`\n${sc.name}: ${sc.request.method} ${sc.request.path}  (${rounds} rounds × ${seconds} s, median)`);
-      lines.push("  variant            req/s    p50 ms  p99 ms  unexpected");
+      lines.push("  variant            req/s    p50 ms  p99 ms  CPU µs/req  unexpected");
       const rps = new Map<Variant, number>();
       for (const v of VARIANTS) {
         const runs = rows.get(v)!;
         rps.set(v, median(runs.map((m) => m.rps)));
         const bad = runs.reduce((n, m) => n + m.unexpected + m.errors, 0);
-        lines.push(`  ${v.padEnd(16)} ${rps.get(v)!.toFixed(0).padStart(7)}  ${median(runs.map((m) => m.p50)).toFixed(1).padStart(6)}  ${median(runs.map((m) => m.p99)).toFixed(1).padStart(6)}  ${String(bad).padStart(10)}`);
+        lines.push(`  ${v.padEnd(16)} ${rps.get(v)!.toFixed(0).padStart(7)}  ${median(runs.map((m) => m.p50)).toFixed(1).padStart(6)}  ${median(runs.map((m) => m.p99)).toFixed(1).padStart(6)}  ${median(cpu.get(v)!).toFixed(1).padStart(10)}  ${String(bad).padStart(10)}`);
       }
       for (const c of sc.compare) {
         const ratio = rps.get(c.isoform)! / rps.get(c.baseline)!;
-        const verdict = `${sc.name}: ${c.isoform} / ${c.baseline} = ${ratio.toFixed(2)} (target ≥ ${c.target}) ${ratio >= c.target ? "PASS" : "MISS"}`;
+        const cpuRatio = median(cpu.get(c.baseline)!) / median(cpu.get(c.isoform)!);
+        const verdict = `${sc.name}: ${c.isoform} / ${c.baseline} = ${ratio.toFixed(2)} req/s, ${cpuRatio.toFixed(2)} by CPU per request (target ≥ ${c.target}) ${ratio >= c.target ? "PASS" : "MISS"}`;
         lines.push(`  ratio ${verdict}`);
         verdicts.push(verdict);
       }

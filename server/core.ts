@@ -11,7 +11,7 @@ import type { StoredOutcome } from "./outcome.js";
 import { clearOutcomeCookie, openOutcome, readOutcomeCookie } from "./outcome-cookie.js";
 import { runFunction, type PipelineEnv } from "./pipeline.js";
 import { defaultRegistry, type Registry } from "./registry.js";
-import { respond, send, sendError } from "./respond.js";
+import { respond, send, sendError, type RespondEnv } from "./respond.js";
 import { requestKind } from "./request-kind.js";
 
 export interface IsoformOptions {
@@ -56,7 +56,9 @@ export class Core {
   readonly registry: Registry;
   readonly assets: ClientAssets;
   readonly secret: Buffer;
-  readonly env: Omit<PipelineEnv, "origin">;
+  readonly env: PipelineEnv;
+  /** one response environment per adapter's page renderer, built once rather than per request */
+  private readonly respondEnvs = new Map<PageRenderer, RespondEnv>();
 
   constructor(options: IsoformOptions = {}) {
     this.registry = options.registry ?? defaultRegistry;
@@ -86,9 +88,14 @@ export class Core {
   }
 
   async serveFunction(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
-    const sub = await runFunction(req, res, m.fn, m.query, { ...this.env, origin: facts.origin });
+    const sub = await runFunction(req, res, m.fn, m.query, this.env, facts.origin);
     if (res.headersSent || res.destroyed) return;
-    respond(req, res, sub, { origin: facts.origin, secret: this.secret, renderPage, pageHelpers: (url) => this.helpers(url, undefined) });
+    let env = this.respondEnvs.get(renderPage);
+    if (!env) {
+      env = { secret: this.secret, renderPage, pageHelpers: (url) => this.helpers(url, undefined) };
+      this.respondEnvs.set(renderPage, env);
+    }
+    respond(req, res, sub, env, facts.origin);
   }
 
   serveAsset(req: IncomingMessage, res: ServerResponse, name: string): void {

@@ -92,10 +92,10 @@ export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out
   const method: Method = ENCODING_METHOD[encoding];
   const schema = options.input as StandardSchemaV1<unknown, HandlerInput<S>> | undefined;
 
-  const run = async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => {
-    const input = await validate(schema, raw);
-    return await handler(input, ctx);
-  };
+  // Without a schema there is nothing to await before the handler: one promise fewer per request.
+  const run = schema
+    ? async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => await handler(await validate(schema, raw), ctx)
+    : async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => await handler(raw as HandlerInput<S>, ctx);
 
   const call = (input: InputType<S>, ctx?: Partial<Context>) =>
     run(input, { signal: ctx?.signal ?? new AbortController().signal, redirect: ctxRedirect, ...ctx });

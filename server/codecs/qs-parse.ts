@@ -18,18 +18,21 @@ function decoder(str: string, _default: unknown, _charset: unknown, type: "key" 
     }
   }
   if (s.includes("\0")) throw nulByte();
-  if (type === "key") {
-    // qs splits "a[b][c]" after decoding; check every segment, not just the whole key.
+  // qs splits "a[b][c]" after decoding; check every segment, not just the whole key (and
+  // split only keys that could hold a forbidden one: this runs for every key).
+  if (type === "key" && (s.includes("proto") || s.includes("constructor"))) {
     for (const seg of s.split(/[[\]]+/)) if (FORBIDDEN_KEYS.has(seg)) throw forbiddenKey(seg);
   }
   return s;
 }
 
-/** qs bracket syntax (`todo[tags][]=a`) with the hostile-input limits turned into errors. */
-export function parseQuery(text: string, limits: Limits): Record<string, unknown> {
-  if (text.length === 0) return {};
-  try {
-    return qs.parse(text, {
+/** qs options per limits object (limits are merged once per function), built once. */
+const optionsCache = new WeakMap<Limits, qs.IParseOptions>();
+
+function optionsFor(limits: Limits): qs.IParseOptions {
+  let o = optionsCache.get(limits);
+  if (!o) {
+    o = {
       depth: limits.depth,
       strictDepth: true,
       parameterLimit: limits.parameters,
@@ -37,7 +40,17 @@ export function parseQuery(text: string, limits: Limits): Record<string, unknown
       throwOnLimitExceeded: true,
       allowPrototypes: false,
       decoder: decoder as qs.IParseOptions["decoder"],
-    }) as Record<string, unknown>;
+    };
+    optionsCache.set(limits, o);
+  }
+  return o;
+}
+
+/** qs bracket syntax (`todo[tags][]=a`) with the hostile-input limits turned into errors. */
+export function parseQuery(text: string, limits: Limits): Record<string, unknown> {
+  if (text.length === 0) return {};
+  try {
+    return qs.parse(text, optionsFor(limits)) as Record<string, unknown>;
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     // qs reports its limits as RangeErrors; map each to its own envelope.
