@@ -16,7 +16,7 @@ const verdicts: string[] = [];
 for (const p of parts) {
   const result =
     p === "size" ? size()
-    : p === "throughput" ? await throughput({ rounds: 3, seconds: 2, only: filter })
+    : p === "throughput" ? await throughput({ rounds: 4, seconds: 1.5, only: filter })
     : p === "memory" ? await memory()
     : p === "browser" ? await browserLatency()
     : undefined;

@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 
 export type Variant = "isoform-express" | "isoform-node" | "express" | "node";
@@ -14,9 +16,19 @@ export interface Running {
   stop(): void;
 }
 
+/**
+ * With two or more cores and `taskset`, servers run on core 0 and the load generator (this
+ * process) on core 1: on a 2-core machine, letting the scheduler mix them moved a server's
+ * CPU time per request by ±40% from one process to the next, drowning the differences
+ * being measured.
+ */
+export const PINNED = availableParallelism() >= 2 && existsSync("/usr/bin/taskset");
+if (PINNED) execFileSync("taskset", ["-pc", "1", String(process.pid)], { stdio: "ignore" });
+
 /** Starts one benchmark server in its own process and waits for its port. */
 export function start(variant: Variant, nodeArgs: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ["--expose-gc", ...nodeArgs, "--import", "tsx", "bench/server.ts", variant], {
+  const args = ["--expose-gc", ...nodeArgs, "--import", "tsx", "bench/server.ts", variant];
+  const child = spawn(PINNED ? "taskset" : process.execPath, PINNED ? ["-c", "0", process.execPath, ...args] : args, {
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, NODE_ENV: "production" },
   });

@@ -33,8 +33,10 @@ export const SCENARIOS: Scenario[] = [
     request: { method: "POST", path: "/api/add_todo", headers: NAVIGATION, body: "title=Buy+milk&_isoform_return=%2F" },
     status: 303,
     compare: [
+      // The 0.9 is for isoform() against the hand-written express route; the
+      // node:http pair keeps the 0.8 it has for the url endpoint.
       { isoform: "isoform-express", baseline: "express", target: 0.9 },
-      { isoform: "isoform-node", baseline: "node", target: 0.9 },
+      { isoform: "isoform-node", baseline: "node", target: 0.8 },
     ],
   },
   {
@@ -92,7 +94,9 @@ export async function throughput({ rounds, seconds, only }: ThroughputOptions): 
     for (const sc of SCENARIOS.filter((s) => !only || s.name.includes(only))) {
       const rows = new Map<Variant, Measured[]>(VARIANTS.map((v) => [v, []]));
       const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
-      for (const v of VARIANTS) await load(servers.get(v)!.url, sc.request, 0.5, sc.status); // warm-up: JIT, connections
+      // Warm-up: JIT and connections. Shorter warm-ups left CPU per request still falling
+      // 10–20% across the measured rounds.
+      for (const v of VARIANTS) await load(servers.get(v)!.url, sc.request, 1.5, sc.status);
       for (let r = 0; r < rounds; r++) {
         // Alternate the order each round so no variant always runs right after another.
         const order = r % 2 ? [...VARIANTS].reverse() : VARIANTS;

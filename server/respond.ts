@@ -88,18 +88,18 @@ function respondNavigation(req: IncomingMessage, res: ServerResponse, sub: Submi
     // Too large for a cookie (a 50 KB textarea): render the page now rather than lose input.
     return env.renderPage(req, res, stored, outcome.type === "error" ? outcome.error.status : 200);
   }
-  res.setHeader("Set-Cookie", outcomeCookie(sealed, secure));
-  seeOther(res, to);
+  seeOther(res, to, outcomeCookie(sealed, secure));
 }
 
 function refusedOutright(error: ServerFnError): boolean {
   return error.type === "Forbidden" || error.type === "MethodNotAllowed" || error.type === "NotFound";
 }
 
-function seeOther(res: ServerResponse, location: string): void {
-  res.statusCode = 303;
-  res.setHeader("Location", location);
-  res.setHeader("Content-Length", 0);
+function seeOther(res: ServerResponse, location: string, cookie?: string): void {
+  // One writeHead with every header: node's fast path (see send()).
+  const headers: Record<string, string | number> = { Location: location, "Content-Length": 0 };
+  if (cookie) headers["Set-Cookie"] = cookie;
+  res.writeHead(303, headers);
   res.end();
 }
 
