@@ -3,6 +3,8 @@ import type { Page } from "@playwright/test";
 import { test, expect, unique, type ScriptMode } from "./fixtures.js";
 
 // axe-core finds no violations on each page in each state a user can reach in this mode.
+// Each test runs axe three times, about 4 s each on a busy 2-core machine: more time.
+test.describe.configure({ timeout: 90_000 });
 async function expectNoViolations(page: Page, state: string, scriptMode: ScriptMode) {
   const target = scriptMode === "off" ? await analyzable(page) : page;
   const { violations } = await new AxeBuilder({ page: target }).analyze();
