@@ -157,6 +157,28 @@ describe("enhance", () => {
     expect(form.querySelector("output")!.textContent).toBe("second");
   });
 
+  it('mode "queue" sends a second submission after the first, in order', async () => {
+    stubFetch();
+    const form = page(ADD_FORM.replace('data-isoform="add_todo"', 'data-isoform="add_todo" data-isoform-mode="queue"'));
+    const field = form.querySelector<HTMLInputElement>("input[name=title]")!;
+    field.value = "first";
+    form.requestSubmit();
+    await flush();
+    field.value = "second";
+    form.requestSubmit();
+    await flush();
+    expect(calls).toHaveLength(1); // the second waits its turn
+    calls[0].answer(200, { title: "first" });
+    await flush();
+    await flush();
+    expect(calls).toHaveLength(2);
+    expect(new URLSearchParams(calls[1].init.body as URLSearchParams).get("title")).toBe("second");
+    calls[1].answer(200, { title: "second" });
+    await flush();
+    await flush();
+    expect(form.querySelector("output")!.textContent).toBe("second");
+  });
+
   it("multi-action: renders each submission from the template at once, as text", async () => {
     stubFetch();
     page(`
