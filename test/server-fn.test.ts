@@ -118,6 +118,25 @@ describe("redirects, per kind of caller", () => {
   });
 });
 
+describe("htmx", () => {
+  it("gets a function's HTML view, rendered for the page it is on", async () => {
+    const res = await request(app.url + "/api/list_view", { headers: { "hx-request": "true", "hx-current-url": `${app.origin}/form?tab=2` } });
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.text).toContain("<ul><li>one</li><li>two</li></ul>");
+    expect(res.text).toContain('<input type="hidden" name="_isoform_return" value="/form?tab=2">');
+  });
+
+  it("other callers get the JSON value of the same function", async () => {
+    expect(await (await fetch(app.url + "/api/list_view")).json()).toEqual(["one", "two"]);
+  });
+
+  it("a foreign HX-Current-URL does not become a return page", async () => {
+    const res = await request(app.url + "/api/list_view", { headers: { "hx-request": "true", "hx-current-url": "https://evil.example/x" } });
+    expect(res.text).toContain('name="_isoform_return" value="/"');
+  });
+});
+
 describe("zod schemas type the handler", () => {
   it("coerces and defaults as the schema says", async () => {
     const registry = new Registry();

@@ -40,6 +40,10 @@ export function testRegistry() {
       throw redirect("https://evil.example/phish");
     }),
     webhook: serverFn({ name: "webhook", registry, csrf: false }, async () => "received"),
+    listView: serverFn(
+      { name: "list_view", encoding: "get-json", registry, view: (items: string[], page) => `<ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul>${page.form("add_todo")}</form>` },
+      async () => ["one", "two"],
+    ),
     v2: serverFn({ name: "v2_thing", prefix: "/v2", endpoint: "things/make", registry }, async () => "made"),
     tight: serverFn({ name: "tight", registry, limits: { bodySize: 100, depth: 2, parameters: 5, arrayLength: 3 } }, async (i) => i),
     upload: serverFn({ name: "upload", encoding: "multipart", registry, limits: { fileSize: 1000, files: 2, fields: 5 } }, async (input) => {
