@@ -1,6 +1,6 @@
 import { encode as cborEncode } from "cbor-x";
 import { blast, type Request } from "./load.js";
-import { start } from "./servers.js";
+import { pinLoadGenerator, start } from "./servers.js";
 
 /**
  * RSS of the isoform server (express adapter) before and after 100 000 requests of mixed
@@ -22,6 +22,7 @@ const MIX: Request[] = [
 ];
 
 export async function memory(requests = 100_000): Promise<{ lines: string[]; verdicts: string[] }> {
+  const unpin = pinLoadGenerator();
   const server = await start("isoform-express");
   try {
     await blast(server.url, MIX, 10_000); // warm-up: JIT, pools, the bounded todo list filled
@@ -35,6 +36,7 @@ export async function memory(requests = 100_000): Promise<{ lines: string[]; ver
       verdicts: [`RSS growth over ${requests} requests: ${mb(growth)} MB (target < 10) ${growth < 10 * 1024 * 1024 ? "PASS" : "MISS"}`],
     };
   } finally {
+    unpin();
     server.stop();
   }
 }

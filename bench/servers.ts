@@ -23,7 +23,17 @@ export interface Running {
  * being measured.
  */
 export const PINNED = availableParallelism() >= 2 && existsSync("/usr/bin/taskset");
-if (PINNED) execFileSync("taskset", ["-pc", "1", String(process.pid)], { stdio: "ignore" });
+
+/**
+ * Pins this process (the load generator) to core 1 and returns the undo. Only while servers
+ * are loaded: a browser launched from a pinned process inherits the one core, which made
+ * every submission in the browser benchmark about four times slower.
+ */
+export function pinLoadGenerator(): () => void {
+  if (!PINNED) return () => {};
+  execFileSync("taskset", ["-pc", "1", String(process.pid)], { stdio: "ignore" });
+  return () => execFileSync("taskset", ["-pc", `0-${availableParallelism() - 1}`, String(process.pid)], { stdio: "ignore" });
+}
 
 /** Starts one benchmark server in its own process and waits for its port. */
 export function start(variant: Variant, nodeArgs: string[] = []): Promise<Running> {

@@ -1,6 +1,6 @@
 import { encode as cborEncode } from "cbor-x";
 import { load, type Measured, type Request } from "./load.js";
-import { start, type Running, type Variant } from "./servers.js";
+import { pinLoadGenerator, start, type Running, type Variant } from "./servers.js";
 
 /**
  * Server throughput, side by side in one run: every variant serves the same endpoints in
@@ -86,6 +86,7 @@ export interface Row {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function throughput({ rounds, seconds, only }: ThroughputOptions): Promise<{ lines: string[]; verdicts: string[] }> {
+  const unpin = pinLoadGenerator();
   const servers = new Map<Variant, Running>();
   try {
     for (const v of VARIANTS) servers.set(v, await start(v));
@@ -129,6 +130,7 @@ export async function throughput({ rounds, seconds, only }: ThroughputOptions): 
     }
     return { lines, verdicts };
   } finally {
+    unpin();
     for (const s of servers.values()) s.stop();
   }
 }
