@@ -8,9 +8,23 @@ export function tooLarge(limit: string, what: string, max: number): ServerFnErro
   });
 }
 
+/** The state of one body being read, kept on the request so its listeners are shared functions. */
+interface Reading {
+  chunks: Buffer[];
+  size: number;
+  max: number;
+  resolve(body: Buffer): void;
+  reject(err: ServerFnError): void;
+}
+const READING = Symbol("isoform.reading");
+type ReadingRequest = IncomingMessage & { [READING]?: Reading };
+
 /**
  * Reads a whole request body, refusing more than `max` bytes. A declared
  * Content-Length over the limit is refused before reading a byte.
+ *
+ * The listeners are module-level functions finding their state on the request: this runs
+ * for every request, and fresh closures per request showed up in profiles (bench/README.md).
  */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = req.headers["content-length"];
@@ -18,34 +32,44 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     return Promise.reject(tooLarge("bodySize", "Request body", max));
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        cleanup();
-        // Stop buffering but let the rest drain, so the client still reads our 413.
-        req.resume();
-        reject(tooLarge("bodySize", "Request body", max));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(new ServerFnError(`The request body could not be read: ${err.message}`, { type: "Request", status: 400 }));
-    };
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
+    (req as ReadingRequest)[READING] = { chunks: [], size: 0, max, resolve, reject };
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
   });
+}
+
+function finish(req: ReadingRequest): Reading | undefined {
+  const reading = req[READING];
+  if (!reading) return undefined;
+  req[READING] = undefined;
+  req.off("data", onData);
+  req.off("end", onEnd);
+  req.off("error", onError);
+  return reading;
+}
+
+function onData(this: ReadingRequest, chunk: Buffer): void {
+  const reading = this[READING];
+  if (!reading) return;
+  reading.size += chunk.length;
+  if (reading.size > reading.max) {
+    finish(this);
+    // Stop buffering but let the rest drain, so the client still reads our 413.
+    this.resume();
+    reading.reject(tooLarge("bodySize", "Request body", reading.max));
+    return;
+  }
+  reading.chunks.push(chunk);
+}
+
+function onEnd(this: ReadingRequest): void {
+  const reading = finish(this);
+  if (!reading) return;
+  const { chunks, size } = reading;
+  reading.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+}
+
+function onError(this: ReadingRequest, err: Error): void {
+  finish(this)?.reject(new ServerFnError(`The request body could not be read: ${err.message}`, { type: "Request", status: 400 }));
 }

@@ -34,30 +34,31 @@ export function tooManyParameters(max: number): ServerFnError {
  * qs, so every encoding refuses the same hostile shapes with the same errors.
  */
 export function checkShape(value: unknown, limits: Limits): void {
-  let keys = 0;
-  const walk = (v: unknown, depth: number): void => {
-    if (typeof v === "string") {
-      if (v.includes("\0")) throw nulByte();
-      return;
-    }
-    if (v === null || typeof v !== "object") return;
-    if (depth > limits.depth) throw tooDeep(limits.depth);
-    if (Array.isArray(v)) {
-      if (v.length > limits.arrayLength) throw tooManyItems(limits.arrayLength);
-      for (const item of v) walk(item, depth + 1);
-      return;
-    }
-    if (ArrayBuffer.isView(v) || v instanceof Date) return;
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
-      throw deserializationError("Input contains an object of an unsupported kind; send plain objects, arrays and scalars");
-    }
-    for (const k of Object.keys(v)) {
-      if (FORBIDDEN_KEYS.has(k)) throw forbiddenKey(k);
-      if (k.includes("\0")) throw nulByte();
-      if (++keys > limits.parameters) throw tooManyParameters(limits.parameters);
-      walk((v as Record<string, unknown>)[k], depth + 1);
-    }
-  };
-  walk(value, 0);
+  walk(value, 0, limits, { keys: 0 });
+}
+
+// Module-level rather than a closure inside checkShape: it runs for every JSON/CBOR request.
+function walk(v: unknown, depth: number, limits: Limits, count: { keys: number }): void {
+  if (typeof v === "string") {
+    if (v.includes("\0")) throw nulByte();
+    return;
+  }
+  if (v === null || typeof v !== "object") return;
+  if (depth > limits.depth) throw tooDeep(limits.depth);
+  if (Array.isArray(v)) {
+    if (v.length > limits.arrayLength) throw tooManyItems(limits.arrayLength);
+    for (const item of v) walk(item, depth + 1, limits, count);
+    return;
+  }
+  if (ArrayBuffer.isView(v) || v instanceof Date) return;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    throw deserializationError("Input contains an object of an unsupported kind; send plain objects, arrays and scalars");
+  }
+  for (const k of Object.keys(v)) {
+    if (FORBIDDEN_KEYS.has(k)) throw forbiddenKey(k);
+    if (k.includes("\0")) throw nulByte();
+    if (++count.keys > limits.parameters) throw tooManyParameters(limits.parameters);
+    walk((v as Record<string, unknown>)[k], depth + 1, limits, count);
+  }
 }
