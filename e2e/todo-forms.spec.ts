@@ -76,3 +76,21 @@ test("reloading after a submission neither re-submits nor shows the outcome agai
   await expect(todo(page, title)).toHaveCount(1);
   await expect(page.locator(".notice")).toHaveCount(0);
 });
+
+test("toggling a todo deleted in another tab says it no longer exists", async ({ page, open, context, scriptMode }) => {
+  await open("/");
+  const title = unique("Vanishing");
+  await add(page, title);
+  const other = await context.newPage();
+  await other.goto("/");
+  await other.getByRole("button", { name: `Delete: ${title}` }).click();
+  await expect(todo(other, title)).toHaveCount(0);
+  await other.close();
+
+  await page.getByRole("button", { name: `Done: ${title}` }).click();
+  // Enhanced, the error is announced and the refreshed list drops the todo with its form;
+  // without the script, the page after the redirect shows it above the list.
+  const message = scriptMode === "on" ? page.locator("[data-isoform-live]") : page.getByRole("alert");
+  await expect(message).toHaveText("That todo no longer exists");
+  await expect(todo(page, title)).toHaveCount(0);
+});
