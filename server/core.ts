@@ -95,7 +95,18 @@ export class Core {
       env = { secret: this.secret, renderPage, pageHelpers: (url) => this.helpers(url, undefined) };
       this.respondEnvs.set(renderPage, env);
     }
-    respond(req, res, sub, env, facts.origin);
+    try {
+      respond(req, res, sub, env, facts.origin);
+    } catch (err) {
+      // The result could not be written (a BigInt for JSON, a view that threw): a 500 that
+      // names no internals, and the cause in the log.
+      this.env.log(m.fn.name, err);
+      if (res.headersSent) return void res.destroy();
+      res.removeHeader("Set-Cookie");
+      const error = new ServerFnError(this.env.production ? "Internal error" : `Internal error: ${(err as Error)?.message ?? String(err)}`, { status: 500 });
+      if (requestKind(req) === "navigation") return send(res, 500, "text/html; charset=utf-8", errorPage(500, "Something went wrong", error.message));
+      sendError(res, error, m.fn.encoding === "cbor" || m.fn.encoding === "get-cbor");
+    }
   }
 
   serveAsset(req: IncomingMessage, res: ServerResponse, name: string): void {

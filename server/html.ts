@@ -12,3 +12,21 @@ export function errorPage(status: number, title: string, message: string, back =
     `<body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
     `<p><a href="${escapeHtml(back)}">Go back</a></p><p><small>Status ${status}</small></p></main></body></html>`;
 }
+
+/**
+ * The page for a refused form submission whose return page cannot render it: the error and
+ * every field typed (sensitive ones were removed before), to copy back, so nothing is lost.
+ */
+export function submissionPage(status: number, message: string, input: Record<string, unknown> | undefined, back: string): string {
+  const fields = Object.entries(flatten(input ?? {}))
+    .map(([k, v]) => `<p><label>${escapeHtml(k)}<br><textarea readonly rows="3" cols="60">${escapeHtml(v)}</textarea></label></p>`)
+    .join("");
+  return errorPage(status, "Your submission was not accepted", message, back).replace("</main>", `${fields}</main>`);
+}
+
+function flatten(v: unknown, prefix = ""): Record<string, string> {
+  if (v === null || typeof v !== "object") return { [prefix]: String(v ?? "") };
+  const out: Record<string, string> = {};
+  for (const [k, child] of Object.entries(v)) Object.assign(out, flatten(child, prefix ? `${prefix}[${k}]` : k));
+  return out;
+}

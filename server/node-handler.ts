@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
 import type { PageHelpers } from "./helpers.js";
-import { errorPage, escapeHtml } from "./html.js";
+import { submissionPage } from "./html.js";
 
 export interface RequestHandlerOptions extends IsoformOptions {
   /** trust `X-Forwarded-Proto` / `X-Forwarded-Host` for the request's own origin (behind a proxy) */
@@ -70,20 +70,8 @@ function firstValue(h: string | string[] | undefined): string | undefined {
 
 /** Without a page renderer, still lose nothing: show the error and every field typed, to copy back. */
 const plainPage: PageRenderer = (_req, res, outcome, status) => {
-  const fields = Object.entries(flatten(outcome.input ?? {}))
-    .map(([k, v]) => `<p><label>${escapeHtml(k)}<br><textarea readonly rows="3" cols="60">${escapeHtml(v)}</textarea></label></p>`)
-    .join("");
-  const body = errorPage(status, "Your submission was not accepted", outcome.error?.message ?? "", outcome.to)
-    .replace("</main>", `${fields}</main>`);
   res.statusCode = status;
   res.setHeader("Content-Type", "text/html; charset=utf-8");
   res.setHeader("Cache-Control", "no-store");
-  res.end(body);
+  res.end(submissionPage(status, outcome.error?.message ?? "", outcome.input, outcome.to));
 };
-
-function flatten(v: unknown, prefix = ""): Record<string, string> {
-  if (v === null || typeof v !== "object") return { [prefix]: String(v ?? "") };
-  const out: Record<string, string> = {};
-  for (const [k, child] of Object.entries(v)) Object.assign(out, flatten(child, prefix ? `${prefix}[${k}]` : k));
-  return out;
-}

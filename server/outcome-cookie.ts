@@ -21,9 +21,23 @@ function sign(payload: string, secret: Buffer): string {
 
 /** Seals an outcome into a cookie value, or returns undefined when it would not fit. */
 export function sealOutcome(outcome: StoredOutcome, secret: Buffer): string | undefined {
-  const payload = Buffer.from(JSON.stringify(outcome)).toString("base64url");
+  const payload = Buffer.from(toJson(outcome)).toString("base64url");
   if (payload.length + 44 > MAX_COOKIE_VALUE) return undefined;
   return `${payload}.${sign(payload, secret)}`;
+}
+
+/**
+ * JSON of an outcome. CBOR input can hold BigInts, which JSON.stringify refuses: they are
+ * written as decimal strings, which is what a form field would re-fill with anyway. The
+ * replacer only runs when needed, so the common path pays nothing for it.
+ */
+function toJson(outcome: StoredOutcome): string {
+  try {
+    return JSON.stringify(outcome);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(outcome, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  }
 }
 
 /** Opens a cookie value: undefined unless the signature matches and it has not expired. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serverFn } from "../server/index.js";
 import { startApp } from "./support/app.js";
-import { formPost, request } from "./support/request.js";
+import { formPost, navigationHeaders, request } from "./support/request.js";
 
 // Every error type and status of SPEC §2, as the envelope `{error: {type, message, ...}}`.
 let app: Awaited<ReturnType<typeof startApp>>;
@@ -100,5 +101,15 @@ describe("error envelopes", () => {
     expect(res.status).toBe(403);
     expect(res.headers["content-type"]).toMatch(/text\/html/);
     expect(res.text).toMatch(/Request refused/);
+  });
+
+  it("a result JSON cannot carry (a BigInt) is a 500 envelope naming no internals, and a plain form still gets its 303", async () => {
+    serverFn({ name: "big_result", registry: app.registry }, async () => 2n ** 64n);
+    const { status, body } = await envelope(await fetch(app.url + "/api/big_result", { method: "POST" }));
+    expect(status).toBe(500);
+    expect(body.error).toEqual({ type: "ServerError", message: "Internal error" });
+    const nav = await formPost(app.url + "/api/big_result", "_isoform_return=%2Fform", navigationHeaders());
+    expect(nav.status).toBe(303);
+    expect(nav.headers.location).toBe("/form");
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { serverFn } from "../server/index.js";
 import { COOKIE_NAME, OUTCOME_TTL_MS, openOutcome, sealOutcome } from "../server/outcome-cookie.js";
 import { startApp } from "./support/app.js";
 import { formPost, navigationHeaders, request } from "./support/request.js";
@@ -117,5 +119,41 @@ describe("an outcome too big for a cookie", () => {
     const kept = /<textarea name="body">([\s\S]*?)<\/textarea>/.exec(res.text)?.[1];
     expect(kept?.length).toBe(50_000);
     expect(kept).toBe(body);
+  });
+
+  it("whose return page is a GET function's own URL is not re-run there: the input comes back on a plain page", async () => {
+    // Re-rendering the return page by running that URL again once looped forever here.
+    let runs = 0;
+    const tooLong = z.object({ q: z.string().max(5, "Query is too long") });
+    const counted: typeof tooLong = Object.create(tooLong, {
+      "~standard": {
+        value: {
+          ...tooLong["~standard"],
+          validate(value: unknown) {
+            if (++runs > 3) throw new Error("validated in a loop");
+            return tooLong["~standard"].validate(value);
+          },
+        },
+      },
+    });
+    serverFn({ name: "search", encoding: "get-json", registry: a.registry, input: counted }, async () => []);
+    const q = "%01".repeat(660); // ~4 KB once JSON-escaped: too big for the cookie, short as a URL
+    const url = `${a.url}/api/search?q=${q}`;
+    const res = await request(url, { headers: { ...navigationHeaders(), referer: url } });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain("Query is too long");
+    expect(res.text).toContain(`<textarea readonly rows="3" cols="60">${"\u0001".repeat(660)}</textarea>`);
+    expect(runs).toBe(1);
+  });
+});
+
+describe("input only CBOR can carry", () => {
+  it("a BigInt travels in the cookie as its decimal digits", async () => {
+    // {title: 2n ** 64n} as CBOR: a positive bignum (tag 2)
+    const body = Buffer.from("a1657469746c65c249010000000000000000", "hex");
+    const res = await request(a.url + "/api/echo_cbor", { method: "POST", body, headers: { ...navigationHeaders(), "content-type": "application/cbor", referer: a.url + "/form" } });
+    expect(res.status).toBe(303);
+    const stored = openOutcome(decodeURIComponent(pair(cookieOf(res)).split("=")[1]!), Buffer.from("shared-secret"));
+    expect(stored?.value).toEqual({ title: "18446744073709551616" });
   });
 });

@@ -88,6 +88,9 @@ export const multipartCodec: Codec = {
           chunks.push(c);
         });
         stream.on("limit", () => fail(tooLarge("fileSize", `The file "${info.filename}"`, limits.fileSize)));
+        // A body cut off inside a file errors on the file's stream, not only on busboy's: an
+        // unheard 'error' event would take the whole process down.
+        stream.on("error", (err: Error) => fail(deserializationError(`Malformed multipart body: ${err.message}`)));
         stream.on("close", () => {
           pending--;
           // A file input left empty still sends a part with no name and no bytes: skip it,
