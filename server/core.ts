@@ -8,7 +8,7 @@ import { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import type { Limits } from "./limits.js";
 import type { StoredOutcome } from "./outcome.js";
-import { clearOutcomeCookie, openOutcome, readOutcomeCookie } from "./outcome-cookie.js";
+import { clearOutcomeCookie, openOutcome, readOutcomeCookies } from "./outcome-cookie.js";
 import { runFunction, type PipelineEnv } from "./pipeline.js";
 import { defaultRegistry, type Registry } from "./registry.js";
 import { respond, send, sendError, type RespondEnv } from "./respond.js";
@@ -134,9 +134,10 @@ export class Core {
    * (a favicon) does not swallow it.
    */
   takeOutcome(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): StoredOutcome | undefined {
-    const raw = readOutcomeCookie(req.headers.cookie);
-    if (raw === undefined) return undefined;
-    const outcome = openOutcome(raw, this.secret);
+    const raws = readOutcomeCookies(req.headers.cookie);
+    if (raws.length === 0) return undefined;
+    let outcome: StoredOutcome | undefined;
+    for (const raw of raws) if ((outcome = openOutcome(raw, this.secret))) break;
     const secure = facts.origin.startsWith("https:");
     if (!outcome) {
       // Tampered, expired or foreign: ignore it and stop the browser sending it.

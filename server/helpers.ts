@@ -2,7 +2,7 @@ import type { ErrorBody, Issue } from "../client/errors.js";
 import { ATTR, FORM_ENCTYPE, KEY_FIELD, RETURN_FIELD, errorId } from "../client/wire.js";
 import { escapeHtml } from "./html.js";
 import type { StoredOutcome } from "./outcome.js";
-import { isSensitiveName } from "./outcome.js";
+import { fieldPath, isSensitiveName } from "./outcome.js";
 import type { Registry } from "./registry.js";
 import type { AnyServerFn } from "./server-fn.js";
 
@@ -175,11 +175,6 @@ export class PageHelpers {
       return got.join("\u0000") === want;
     });
   }
-}
-
-/** `address[city]` → ["address", "city"]; `tags[]` → ["tags"]; `tags[2]` → ["tags", "2"]. */
-export function fieldPath(name: string): string[] {
-  return name.split(/[[\]]+/).filter((s) => s !== "");
 }
 
 function keyString(key: string | number | undefined): string {

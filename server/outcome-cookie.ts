@@ -67,12 +67,19 @@ export function clearOutcomeCookie(secure: boolean): string {
   return `${COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
-/** Finds our cookie in a Cookie header without parsing every other cookie. */
-export function readOutcomeCookie(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const at = header.indexOf(COOKIE_NAME + "=");
-  if (at < 0 || (at > 0 && header[at - 1] !== " " && header[at - 1] !== ";")) return undefined;
-  const start = at + COOKIE_NAME.length + 1;
-  const end = header.indexOf(";", start);
-  return header.slice(start, end < 0 ? undefined : end) || undefined;
+/**
+ * Every value of our cookie in a Cookie header, in order. There can be several (one set
+ * for a longer path or by a sibling subdomain, or a junk one planted by a script), so the
+ * caller takes the first that verifies rather than the first that appears.
+ */
+export function readOutcomeCookies(header: string | undefined): string[] {
+  if (!header || !header.includes(COOKIE_NAME)) return [];
+  const found: string[] = [];
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== COOKIE_NAME) continue;
+    const value = part.slice(eq + 1).trim();
+    if (value) found.push(value);
+  }
+  return found;
 }

@@ -23,8 +23,32 @@ export interface StoredOutcome {
   exp: number;
 }
 
-/** Names that are always sensitive: `_private` fields and fields named like passwords or secrets. */
-const ALWAYS_SENSITIVE = /^_|pass(word|wd|phrase)?$|^pwd$|secret|token|^pin$|^cvc$|^cvv$|^otp$/i;
+/**
+ * Names that are always sensitive: `_private` fields and fields named like passwords or
+ * secrets, anywhere in the name (`password_confirmation`, `newPassword`, `api_token`).
+ */
+const ALWAYS_SENSITIVE = /^_|pass(word|wd|phrase)|pwd|secret|token|^pin$|^cvc$|^cvv$|^otp$/i;
+
+/** `address[city]` → ["address", "city"]; `tags[]` → ["tags"]; `tags[2]` → ["tags", "2"]. */
+export function fieldPath(name: string): string[] {
+  return name.split(/[[\]]+/).filter((s) => s !== "");
+}
+
+/**
+ * Whether the value at `path` (object keys from the top, array indices left out) is
+ * sensitive. A plain name in `sensitive` (`ssn`) matches that key at any depth; a nested
+ * one (`card[number]`) matches that path exactly.
+ */
+function isSensitivePath(path: readonly string[], sensitive: readonly string[]): boolean {
+  const last = path[path.length - 1];
+  if (last === undefined) return false;
+  if (ALWAYS_SENSITIVE.test(last)) return true;
+  for (const name of sensitive) {
+    const want = fieldPath(name);
+    if (want.length === 1 ? want[0] === last : want.length === path.length && want.every((seg, i) => seg === path[i])) return true;
+  }
+  return false;
+}
 
 /**
  * Copies input without sensitive fields (at any depth) and without file contents, so
@@ -32,25 +56,25 @@ const ALWAYS_SENSITIVE = /^_|pass(word|wd|phrase)?$|^pwd$|secret|token|^pin$|^cv
  */
 export function echoableInput(input: unknown, sensitive: readonly string[]): Record<string, unknown> | undefined {
   if (!input || typeof input !== "object" || Array.isArray(input)) return undefined;
-  const names = new Set(sensitive);
-  const copy = (v: unknown): unknown => {
+  const copy = (v: unknown, path: string[]): unknown => {
     if (isUploadedFile(v)) return undefined;
-    if (Array.isArray(v)) return v.map(copy);
+    if (Array.isArray(v)) return v.map((item) => copy(item, path));
     if (v && typeof v === "object") {
       const out: Record<string, unknown> = {};
       for (const [k, child] of Object.entries(v)) {
-        if (names.has(k) || ALWAYS_SENSITIVE.test(k)) continue;
-        const c = copy(child);
+        const at = [...path, k];
+        if (isSensitivePath(at, sensitive)) continue;
+        const c = copy(child, at);
         if (c !== undefined) out[k] = c;
       }
       return out;
     }
     return v;
   };
-  return copy(input) as Record<string, unknown>;
+  return copy(input, []) as Record<string, unknown>;
 }
 
+/** Whether a form field name (`card[number]`, `tags[]`) is sensitive; digits are list indices. */
 export function isSensitiveName(name: string, sensitive: readonly string[]): boolean {
-  const last = name.replace(/\[\]$/, "").split(/[[\]]+/).filter(Boolean).pop() ?? name;
-  return sensitive.includes(last) || ALWAYS_SENSITIVE.test(last);
+  return isSensitivePath(fieldPath(name).filter((seg) => !/^\d+$/.test(seg)), sensitive);
 }

@@ -69,6 +69,13 @@ export async function runFunction(
         { type: "UnsupportedMediaType" },
       );
     }
+    if (codec.accepts && req.readableEnded) {
+      // Waiting for a body that was already read would hang the request forever.
+      throw new ServerFnError(
+        `The request body was already read, most likely by a body parser (express.json(), express.urlencoded()) mounted before isoform(); mount isoform() first`,
+        { status: 500 },
+      );
+    }
     let input = await codec.decode({ req, query, contentType, limits: limitsFor(fn, env.limits) });
     if (input && typeof input === "object" && !Array.isArray(input) && (RETURN_FIELD in input || KEY_FIELD in input)) {
       const { [RETURN_FIELD]: returnTo, [KEY_FIELD]: key, ...rest } = input as Record<string, unknown>;

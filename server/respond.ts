@@ -7,7 +7,7 @@ import { errorPage } from "./html.js";
 import { echoableInput, type StoredOutcome } from "./outcome.js";
 import { OUTCOME_TTL_MS, outcomeCookie, sealOutcome } from "./outcome-cookie.js";
 import type { Submission } from "./pipeline.js";
-import { sameOriginPath } from "./redirect.js";
+import { sameOriginPath, withoutFragment } from "./redirect.js";
 import { requestKind } from "./request-kind.js";
 
 export interface RespondEnv {
@@ -68,7 +68,7 @@ function respondNavigation(req: IncomingMessage, res: ServerResponse, sub: Submi
     const title = outcome.error.type === "Forbidden" ? "Request refused" : "Not available";
     return send(res, outcome.error.status, "text/html; charset=utf-8", errorPage(outcome.error.status, title, outcome.error.message, to));
   }
-  const stored: StoredOutcome = { fn: fn.name, to, exp: Date.now() + OUTCOME_TTL_MS, ok: outcome.type === "ok" };
+  const stored: StoredOutcome = { fn: fn.name, to: withoutFragment(to), exp: Date.now() + OUTCOME_TTL_MS, ok: outcome.type === "ok" };
   if (sub.key !== undefined) stored.key = sub.key;
   if (outcome.type === "ok") {
     if (outcome.value !== undefined) stored.value = outcome.value;

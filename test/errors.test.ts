@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serverFn } from "../server/index.js";
+import express from "express";
+import { isoform, serverFn } from "../server/index.js";
 import { startApp } from "./support/app.js";
+import { listen } from "./support/listen.js";
 import { formPost, navigationHeaders, request } from "./support/request.js";
 
 // Every error type and status of SPEC §2, as the envelope `{error: {type, message, ...}}`.
@@ -111,5 +113,22 @@ describe("error envelopes", () => {
     const nav = await formPost(app.url + "/api/big_result", "_isoform_return=%2Fform", navigationHeaders());
     expect(nav.status).toBe(303);
     expect(nav.headers.location).toBe("/form");
+  });
+
+  it("a body parser mounted before isoform() is named in a 500, not a request that hangs", async () => {
+    const parsed = express();
+    parsed.use(express.urlencoded({ extended: true }), express.json());
+    parsed.use(isoform({ registry: app.registry, secret: "s", production: true, log: () => {} }));
+    const server = await listen(parsed);
+    try {
+      for (const [type, body] of [["application/x-www-form-urlencoded", "a=1"], ["application/json", "{}"]]) {
+        const res = await fetch(server.url + (type.includes("json") ? "/api/echo_json" : "/api/echo_url"), { method: "POST", headers: { "content-type": type }, body, signal: AbortSignal.timeout(3000) });
+        const { status, body: envelopeBody } = await envelope(res);
+        expect(status).toBe(500);
+        expect(envelopeBody.error.message).toMatch(/mount isoform\(\) first/);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -85,6 +85,7 @@ const CORPUS: Case[] = [
   // Cut off inside a file: busboy errors on the file's own stream, which once went unheard
   // and took the process down.
   { name: "a body cut off inside a file", path: "/api/echo_multipart", ...multipart("b6", `--b6\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello`), status: 400, error: "Deserialization" },
+  { name: "multipart fields over the body limit together", path: "/api/tight_upload", ...multipart("b7", Array.from({ length: 3 }, (_, i) => fieldPart("b7", `k${i}`, "x".repeat(60))).join("") + "--b7--\r\n"), status: 413, error: "PayloadTooLarge", limit: "bodySize" },
   { name: "a url body to a multipart function", path: "/api/upload", type: FORM, body: "a=1", status: 415, error: "UnsupportedMediaType" },
 ].map((c) => ("content-type" in c ? { ...c, type: (c as { "content-type": string })["content-type"] } : c)) as Case[];
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { serverFn } from "../server/index.js";
+import { serverFn, ServerFnError } from "../server/index.js";
 import { COOKIE_NAME, OUTCOME_TTL_MS, openOutcome, sealOutcome } from "../server/outcome-cookie.js";
 import { startApp } from "./support/app.js";
 import { formPost, navigationHeaders, request } from "./support/request.js";
@@ -67,6 +67,28 @@ describe("the outcome cookie", () => {
     expect(html).toContain("Title is required");
     expect(html).toContain(">kept text</textarea>");
     expect(html).not.toMatch(/hunter22|private/);
+  });
+
+  it("never stores a password confirmation, or a sensitive field named by its nested path", async () => {
+    serverFn({ name: "pay", registry: a.registry, sensitive: ["card[number]", "ssn"] }, async () => {
+      throw new ServerFnError("Card declined", { status: 402 });
+    });
+    const res = await formPost(
+      a.url + "/api/pay",
+      "card[number]=4111111111111111&card[name]=Bob&person[ssn]=078-05-1120&password_confirmation=hunter2&newPassword=hunter3&_isoform_return=%2Fform",
+      navigationHeaders(),
+    );
+    const raw = decodeURIComponent(pair(cookieOf(res)).slice(COOKIE_NAME.length + 1));
+    const stored = JSON.parse(Buffer.from(raw.split(".")[0], "base64url").toString("utf8"));
+    expect(stored.input).toEqual({ card: { name: "Bob" }, person: {} });
+  });
+
+  it("is found behind a junk cookie of the same name, or one whose name merely ends like it", async () => {
+    const cookie = pair(cookieOf(await submit(a.url, "title=%20&body=behind%20junk")));
+    for (const before of [`${COOKIE_NAME}=junk`, `my_${COOKIE_NAME}=1`, `last=/x?${COOKIE_NAME}=1`]) {
+      const html = (await page(a.url, `${before}; ${cookie}`)).text;
+      expect([before, html.includes(">behind junk</textarea>")]).toEqual([before, true]);
+    }
   });
 
   it("is read by another instance sharing the secret", async () => {

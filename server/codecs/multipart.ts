@@ -22,8 +22,9 @@ export function isUploadedFile(v: unknown): v is UploadedFile {
 
 /**
  * `multipart`: POST, `multipart/form-data` from a plain form with file inputs, parsed by
- * busboy as it streams. Files are held in memory, bounded by `limits.fileSize` ×
- * `limits.files`, so nothing is written to disk and nothing needs cleaning up; a refused
+ * busboy as it streams. Fields together are held to `limits.bodySize`; files are held in
+ * memory, bounded by `limits.fileSize` × `limits.files`, so nothing is written to disk and
+ * nothing needs cleaning up; a refused
  * upload's bytes are dropped as they arrive. Field names use the same qs bracket syntax as
  * `url` (`address[city]`, `tags[]`), with the same limits and checks.
  */
@@ -32,6 +33,12 @@ export const multipartCodec: Codec = {
   accepts: CONTENT_TYPE.multipart,
   responseType: "application/json; charset=utf-8",
   decode({ req, limits }) {
+    // Fields share the body limit; files have their own (fileSize × files) on top of it.
+    const max = limits.bodySize + limits.fileSize * limits.files;
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > max) {
+      return Promise.reject(tooLarge("bodySize", "Request body", max));
+    }
     return new Promise((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
@@ -54,6 +61,7 @@ export const multipartCodec: Codec = {
       const token = `\u0001file:${randomUUID()}:`;
       const files: UploadedFile[] = [];
       const pairs: string[] = [];
+      let fieldBytes = 0;
       let failed = false;
       let pending = 0;
       let finished = false;
@@ -77,6 +85,8 @@ export const multipartCodec: Codec = {
 
       bb.on("field", (name, value, info) => {
         if (info.valueTruncated) return fail(tooLarge("bodySize", `The field "${name}"`, limits.bodySize));
+        fieldBytes += name.length + value.length;
+        if (fieldBytes > limits.bodySize) return fail(tooLarge("bodySize", "The form's fields together", limits.bodySize));
         pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
       });
       bb.on("file", (name, stream, info) => {

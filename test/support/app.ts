@@ -46,6 +46,7 @@ export function testRegistry() {
     ),
     v2: serverFn({ name: "v2_thing", prefix: "/v2", endpoint: "things/make", registry }, async () => "made"),
     tight: serverFn({ name: "tight", registry, limits: { bodySize: 100, depth: 2, parameters: 5, arrayLength: 3 } }, async (i) => i),
+    tightUpload: serverFn({ name: "tight_upload", encoding: "multipart", registry, limits: { bodySize: 100, fileSize: 10_000, files: 1 } }, async () => "ok"),
     upload: serverFn({ name: "upload", encoding: "multipart", registry, limits: { fileSize: 1000, files: 2, fields: 5 } }, async (input) => {
       const files = Object.entries(input).filter(([, v]) => typeof v === "object" && v !== null && "bytes" in v) as [string, UploadedFile][];
       return {
