@@ -45,6 +45,8 @@ export function createAction<I, O>(fn: ActionFn<I, O>): Action<I, O> {
         const result = await fn(next, controller.signal);
         // A later dispatch owns the state now; this outcome is stale.
         if (current !== controller) return;
+        // abort() was called and the function did not listen: still canceled, not a success.
+        controller.signal.throwIfAborted();
         error.set(undefined);
         value.set(result);
         version.set(version.get() + 1);

@@ -17,19 +17,28 @@ import { ATTR } from "./wire.js";
  */
 export function enhance(root: Document = document): void {
   root.addEventListener("submit", onSubmit);
+  // Multi-action forms load their part now if the page has one, else on first submit.
+  if (root.querySelector(`[${ATTR.multi}]`)) void multiForms();
+  // Typing into a multi-action form after its reset makes its next submit a real one.
+  root.addEventListener("input", (e) => {
+    const state = forms.get((e.target as HTMLInputElement).form!);
+    if (state) state.reset = 0;
+  });
 }
 
-interface FormState {
+export interface FormState {
   /** the pending request of an action form */
   ctrl?: AbortController;
   /** successful submissions so far */
   version: number;
   /** submissions waiting their turn (`data-isoform-mode="queue"`) */
   queue: FormSubmission[];
+  /** when a multi-action form was last reset by a submit, until it is typed into */
+  reset?: number;
 }
 const forms = new WeakMap<HTMLFormElement, FormState>();
 
-type Outcome = { reply?: Reply; error?: ServerFnError };
+export type Outcome = { reply?: Reply; error?: ServerFnError };
 
 async function send(sub: FormSubmission, signal: AbortSignal): Promise<Outcome> {
   try {
@@ -47,7 +56,12 @@ function onSubmit(event: SubmitEvent): void {
   event.preventDefault();
   let state = forms.get(form);
   if (!state) forms.set(form, (state = { version: 0, queue: [] }));
-  if (form.hasAttribute(ATTR.multi)) return submitMulti(form, state, sub);
+  if (form.hasAttribute(ATTR.multi)) {
+    // A double click: the second submit would send the form just reset, empty.
+    if (Date.now() - (state.reset ?? 0) < 1000) return;
+    void multiForms().then((m) => m.submitMulti(KIT, form, state, sub));
+    return;
+  }
   if (state.ctrl) {
     const mode = form.getAttribute(ATTR.mode);
     // Default: a second click while pending is a double submit, not a new request.
@@ -57,6 +71,18 @@ function onSubmit(event: SubmitEvent): void {
   void submitAction(form, state, sub);
 }
 
+// ---- multi-action forms: client/multi-form.ts, loaded only by pages that have one ------
+
+let multi: Promise<typeof import("./multi-form.js")> | undefined;
+const multiForms = () => (multi ??= import("./multi-form.js"));
+
+/**
+ * What the multi-form module uses from this one, handed over rather than imported: an
+ * import would move these into a chunk shared by both, one more request for every page.
+ */
+export const KIT = { send, emit, finish, showErrors, clearErrors, isCanceled, ATTR };
+export type Kit = typeof KIT;
+
 // ---- action forms ------------------------------------------------------------------
 
 async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSubmission): Promise<void> {
@@ -64,9 +90,12 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
   state.ctrl?.abort(); // mode "abort": the latest submission wins
   const ctrl = (state.ctrl = new AbortController());
   form.setAttribute("aria-busy", "true");
-  const buttons = [...form.elements].filter(
-    (el): el is HTMLButtonElement => (el as HTMLButtonElement).type === "submit" && !(el as HTMLButtonElement).disabled,
-  );
+  // Disabled buttons would refuse the very next submit that "abort" and "queue" are for.
+  const buttons = /abort|queue/.test(form.getAttribute(ATTR.mode)!)
+    ? []
+    : [...form.elements].filter((el): el is HTMLButtonElement => (el as HTMLButtonElement).type === "submit" && !(el as HTMLButtonElement).disabled);
+  // A button loses focus when disabled: it gets it back after, unless focus moved on.
+  const focused = document.activeElement as HTMLElement | null;
   for (const b of buttons) b.disabled = true;
   emit(form, "pending", sub, state);
   const { reply, error } = await send(sub, ctrl.signal);
@@ -74,6 +103,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
   state.ctrl = undefined;
   form.removeAttribute("aria-busy");
   for (const b of buttons) b.disabled = false;
+  if (document.activeElement === document.body) focused?.focus();
   if (reply?.redirect !== undefined) return location.assign(reply.redirect);
   if (error) {
     // The input stays as typed: only the error markup changes.
@@ -91,58 +121,6 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
   }
   const next = state.queue.shift();
   if (next) void submitAction(form, state, next);
-}
-
-// ---- multi-action forms --------------------------------------------------------------
-
-function submitMulti(form: HTMLFormElement, state: FormState, sub: FormSubmission): void {
-  if (!emit(form, "submit", sub, state)) return;
-  const list = document.querySelector(form.getAttribute(ATTR.multi)!);
-  const node = form.querySelector("template")?.content.firstElementChild?.cloneNode(true) as HTMLElement | undefined;
-  const $ = (attr: string) => [...(node?.querySelectorAll<HTMLElement>(`[${attr}]`) ?? [])];
-  let ctrl: AbortController | undefined;
-
-  const run = async () => {
-    const mine = (ctrl = new AbortController());
-    show("pending");
-    emit(form, "pending", sub, state);
-    const { reply, error } = await send(sub, mine.signal);
-    if (ctrl !== mine) return; // retried meanwhile
-    ctrl = undefined;
-    if (reply?.redirect !== undefined) return location.assign(reply.redirect);
-    if (error?.type === "Validation") {
-      // Input the user must fix goes back into the form, next to its errors, rather than
-      // into a list item where it cannot be edited; a field typed into since is not touched.
-      node?.remove();
-      for (const [k, v] of sub.pairs) {
-        const el = form.elements.namedItem(k) as HTMLInputElement | null;
-        if (el && !el.value && el.type !== "file") el.value = v;
-      }
-      showErrors(form, error)?.focus();
-    } else show(error ? (isCanceled(error) ? "canceled" : "error") : "success", error);
-    finish(form, sub, state, reply?.value, error);
-    // Succeeded: the refreshed list (isoform:done told htmx to refetch) now shows it.
-    if (!error) node?.remove();
-  };
-
-  const show = (st: string, error?: ServerFnError) => {
-    node?.setAttribute(ATTR.state, st);
-    for (const el of $(ATTR.error)) el.textContent = st === "error" ? error!.message : "";
-    for (const el of $(ATTR.retry)) el.hidden = st === "pending";
-    for (const el of $(ATTR.cancel)) el.hidden = st !== "pending";
-  };
-
-  for (const el of $(ATTR.field)) {
-    const v = sub.input[el.getAttribute(ATTR.field)!];
-    el.textContent = Array.isArray(v) ? v.join(", ") : (v ?? "");
-  }
-  for (const el of $(ATTR.cancel)) el.onclick = () => ctrl?.abort();
-  for (const el of $(ATTR.retry)) el.onclick = () => void run();
-  if (node) list?.append(node);
-  // The input lives on in the submission, so the form is ready for the next one at once.
-  form.reset();
-  clearErrors(form);
-  void run();
 }
 
 // ---- outcome and events ----------------------------------------------------------------

@@ -12,7 +12,8 @@ export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLEle
   let first: HTMLElement | undefined;
   for (const issue of error.issues ?? []) {
     const name = fieldName(issue.path);
-    const [container, field] = candidates(name).map((n) => [container_(form, n), fieldOf(form, n)] as const).find(([c]) => c) ?? [];
+    const index = /\[(\d+)\]$/.exec(name)?.[1];
+    const [container, field] = candidates(name).map((n) => [container_(form, n), fieldOf(form, n, index)] as const).find(([c]) => c) ?? [];
     if (!container || !name) {
       general.push(issue.message);
       continue;
@@ -20,7 +21,8 @@ export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLEle
     write(container, container.textContent ? `${container.textContent}. ${issue.message}` : issue.message);
     if (field) {
       field.setAttribute("aria-invalid", "true");
-      field.setAttribute("aria-describedby", container.id);
+      // Added to the field's own descriptions (a hint), not in their place.
+      field.setAttribute("aria-describedby", `${field.getAttribute("aria-describedby") ?? ""} ${container.id}`.trim());
       first ??= field;
     }
   }
@@ -31,13 +33,18 @@ export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLEle
 }
 
 export function clearErrors(form: HTMLFormElement): void {
+  const ids: string[] = [];
   for (const el of form.querySelectorAll<HTMLElement>(`[${ATTR.error}]`)) {
     el.textContent = "";
     el.hidden = true;
+    ids.push(el.id);
   }
   for (const el of form.querySelectorAll("[aria-invalid]")) {
     el.removeAttribute("aria-invalid");
-    el.removeAttribute("aria-describedby");
+    // Only the error's id goes: a hint the field was described by stays.
+    const rest = el.getAttribute("aria-describedby")?.split(" ").filter((id) => !ids.includes(id)).join(" ");
+    if (rest) el.setAttribute("aria-describedby", rest);
+    else el.removeAttribute("aria-describedby");
   }
 }
 
@@ -51,17 +58,18 @@ function fieldName(path: (string | number)[]): string {
   return path.map((p, i) => (i ? `[${p}]` : String(p))).join("");
 }
 
-/** `tags[2]` is shown where `tags[2]`, else `tags[]`, else `tags` is. */
+/** `tags[2]` is shown where `tags[2]`, else `tags[]`, else `tags` is; `tags` where `tags`, else `tags[]` is. */
 function candidates(name: string): string[] {
   const base = name.replace(/\[\d+\]$/, "");
-  return base === name ? [name] : [name, `${base}[]`, base];
+  return base === name ? [name, `${name}[]`] : [name, `${base}[]`, base];
 }
 
 function container_(form: HTMLFormElement, name: string): HTMLElement | null {
   return form.querySelector<HTMLElement>(`[${ATTR.error}="${CSS.escape(name)}"]`);
 }
 
-function fieldOf(form: HTMLFormElement, name: string): HTMLElement | undefined {
+/** The field named `name`; of several with that name (`tags[]`, a radio group), the `index`th or the first. */
+function fieldOf(form: HTMLFormElement, name: string, index: string | undefined): HTMLElement | undefined {
   const el = form.elements.namedItem(name);
-  return (el instanceof RadioNodeList ? (el[0] as HTMLElement | undefined) : (el as HTMLElement | null)) ?? undefined;
+  return (el instanceof RadioNodeList ? (el[Number(index ?? 0)] as HTMLElement | undefined) : (el as HTMLElement | null)) ?? undefined;
 }

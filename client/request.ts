@@ -1,4 +1,5 @@
 import { ServerFnError } from "./errors.js";
+import { NETWORK } from "./to-error.js";
 import { ENHANCED_HEADER, REDIRECT_HEADER } from "./wire.js";
 
 /** What a server function answered: its value, or where the server sends the browser next. */
@@ -14,25 +15,26 @@ export async function request(url: string, init: RequestInit & { signal?: AbortS
   const headers = new Headers(init.headers);
   headers.set(ENHANCED_HEADER, "1");
   if (!headers.has("accept")) headers.set("accept", "application/json");
-  const res = await fetch(url, { ...init, headers });
-  const to = res.headers.get(REDIRECT_HEADER);
+  const res = await fetch(url, { ...init, headers }).catch((e: Error) => {
+    throw e.name === "AbortError" ? e : new ServerFnError(NETWORK, { type: "Request" });
+  });
+  const to = res.headers.get(REDIRECT_HEADER) ?? (res.redirected ? res.url : null);
+  // A plain 30x (a login wall, a proxy) was followed by fetch: the page goes there too.
   if (to !== null) return { redirect: to };
-  const type = res.headers.get("content-type") ?? "";
   let body: unknown;
-  if (type.includes("cbor")) {
+  let unreadable = false;
+  if (res.headers.get("content-type")?.includes("cbor")) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     body = bytes.length ? (await import("./cbor.js")).decode(bytes) : undefined;
   } else {
     const text = await res.text();
-    body = undefined;
-    if (type.includes("json") && text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // A proxy's error page or a truncated body: reported below as an unexpected response.
-      }
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // A proxy's HTML page or a truncated body, whatever its status: an unexpected response.
+      unreadable = true;
     }
   }
-  if (!res.ok) throw ServerFnError.fromEnvelope(body, res.status);
+  if (!res.ok || unreadable) throw ServerFnError.fromEnvelope(body, res.status);
   return { value: body };
 }

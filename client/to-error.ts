@@ -4,11 +4,16 @@ import { ServerFnError } from "./errors.js";
 export const CANCELED = "Canceled";
 export const NETWORK = "Network error: check your connection and try again.";
 
-/** Anything a call rejects with, as a ServerFnError: aborts and network failures become `Request` errors. */
+/**
+ * Anything a call rejects with, as a ServerFnError, keeping its message: an abort is the
+ * `Request` error Canceled, a TypeError (what fetch rejects with) a `Request` error, anything
+ * else a `ServerError`. `request()` words its own network failures for people (NETWORK).
+ */
 export function toError(e: unknown): ServerFnError {
   if (e instanceof ServerFnError) return e;
-  const aborted = (e as Error | undefined)?.name === "AbortError";
-  return new ServerFnError(aborted ? CANCELED : NETWORK, { type: "Request" });
+  const name = (e as Error | undefined)?.name;
+  if (name === "AbortError") return new ServerFnError(CANCELED, { type: "Request" });
+  return new ServerFnError(String((e as Error | undefined)?.message ?? e), { type: name === "TypeError" ? "Request" : "ServerError" });
 }
 
 export function isCanceled(e: ServerFnError | undefined): boolean {

@@ -176,3 +176,25 @@ test("events carry name, input, value and version", async ({ page, open }) => {
     { type: "done", name: "add_todo", title, version: 1, value: title },
   ]);
 });
+
+test("a toggle from the keyboard keeps focus on its button, through the list's refresh", async ({ page, open }) => {
+  await open("/");
+  const title = unique("Keyboard");
+  await typeTodo(page, title);
+  await expect(listed(page, title)).toHaveCount(1);
+  const toggle = page.getByRole("button", { name: `Done: ${title}` });
+  await toggle.focus();
+  await page.keyboard.press("Enter");
+  await expect(toggle).toHaveAttribute("aria-pressed", "true");
+  await expect(toggle).toBeFocused();
+});
+
+test("a double click on Add adds once, with no false error", async ({ page, open }) => {
+  await open("/");
+  const title = unique("Double");
+  await page.getByLabel("New todo").fill(title);
+  await page.getByRole("button", { name: "Add", exact: true }).dblclick();
+  await expect(listed(page, title)).toHaveCount(1);
+  await expect(page.locator("#isoform-add_todo--title")).toBeHidden();
+  await expect(page.getByLabel("New todo")).not.toHaveAttribute("aria-invalid", "true");
+});

@@ -19,12 +19,15 @@ export const test = base.extend<Fixtures>({
     if (scriptMode === "delayed") {
       // Hold every request for the client script until the test releases it; the user acts
       // on a page where the script has not run, exactly as on a slow network.
+      // Once released, the script's lazy chunks (loaded after it runs) pass straight through.
       const held: (() => void)[] = [];
+      let released = false;
       (page as PageWithRelease).__release = async () => {
+        released = true;
         for (const go of held.splice(0)) go();
       };
       await page.route(`**${CLIENT_PATH}/**`, async (route) => {
-        await new Promise<void>((resolve) => held.push(resolve));
+        if (!released) await new Promise<void>((resolve) => held.push(resolve));
         await route.continue().catch(() => {}); // the page may have navigated away meanwhile
       });
     }

@@ -42,13 +42,27 @@ describe("createAction (the seed's examples)", () => {
     expect(action.version.get()).toBe(1);
   });
 
-  it("a thrown network error becomes a Request error", async () => {
-    const action = createAction(async () => {
-      throw new TypeError("Failed to fetch");
+  it("a thrown fetch failure becomes a Request error; any other error keeps its message", async () => {
+    const action = createAction(async (item: string) => {
+      if (item === "net") throw new TypeError("Failed to fetch");
+      throw new Error(`"${item}" is out of stock`);
     });
-    await action.dispatch(undefined);
-    expect(action.error.get()?.type).toBe("Request");
-    expect(action.error.get()?.message).toMatch(/Network error/);
+    await action.dispatch("net");
+    expect([action.error.get()?.type, action.error.get()?.message]).toEqual(["Request", "Failed to fetch"]);
+    await action.dispatch("milk");
+    expect([action.error.get()?.type, action.error.get()?.message]).toEqual(["ServerError", '"milk" is out of stock']);
+  });
+
+  it("abort() cancels even a function that ignores its signal", async () => {
+    const d = deferred<string>();
+    const action = createAction(() => d.promise);
+    const done = action.dispatch(undefined);
+    action.abort();
+    d.resolve("late");
+    await done;
+    expect(action.value.get()).toBeUndefined();
+    expect(action.version.get()).toBe(0);
+    expect(action.error.get()?.message).toBe("Canceled");
   });
 
   it("dispatch aborts the previous request and only the latest outcome reaches value", async () => {

@@ -8,7 +8,11 @@ import { enhance } from "../client/enhance.js";
 type Call = { url: string; init: RequestInit; answer(status: number, body: unknown, headers?: Record<string, string>): void; fail(e: unknown): void };
 let calls: Call[] = [];
 
-beforeAll(() => enhance(document));
+beforeAll(async () => {
+  enhance(document);
+  // Multi-action forms load their module on first use; load it now so tests need not wait.
+  await import("../client/multi-form.js");
+});
 afterEach(() => {
   calls = [];
   document.body.innerHTML = "";
@@ -151,6 +155,8 @@ describe("enhance", () => {
     await flush();
     expect(calls).toHaveLength(2);
     expect(calls[0].init.signal!.aborted).toBe(true);
+    // Disabled buttons (and so Enter) would refuse the next submit this mode is for.
+    expect(form.querySelector("button")!.disabled).toBe(false);
     calls[1].answer(200, { title: "second" });
     await flush();
     await flush();
@@ -216,5 +222,80 @@ describe("enhance", () => {
     await flush();
     await flush();
     expect(items[0].isConnected).toBe(false); // succeeded: the refreshed list shows it now
+  });
+
+  const MULTI_FORM = `
+    <form method="post" action="/api/save" data-isoform="save" data-isoform-multi="#pending">
+      <input name="title" aria-describedby="hint"><span id="hint">Short and clear</span>
+      <span id="e-title" data-isoform-error="title" hidden></span>
+      <select name="priority"><option value="normal">Normal</option><option value="high">High</option></select>
+      <input type="checkbox" name="urgent" value="yes">
+      <input type="radio" name="color" value="red" checked><input type="radio" name="color" value="blue">
+      <input name="tags[]"><input name="tags[]"><input name="tags[]">
+      <span id="e-tags" data-isoform-error="tags[]" hidden></span>
+      <template><li><span data-isoform-field="title"></span></li></template>
+      <button>Save</button>
+    </form><ul id="pending"></ul>`;
+
+  it("multi-action: a Validation error puts every kind of field back and marks the right one", async () => {
+    stubFetch();
+    const form = page(MULTI_FORM);
+    const el = <T extends Element = HTMLInputElement>(sel: string) => form.querySelector(sel) as unknown as T;
+    el("[name=title]").value = "My title";
+    el<HTMLSelectElement>("[name=priority]").value = "high";
+    el("[name=urgent]").checked = true;
+    el("[value=blue]").checked = true;
+    const tags = [...form.querySelectorAll<HTMLInputElement>("[name='tags[]']")];
+    ["a", "b", "c"].forEach((v, i) => (tags[i]!.value = v));
+    form.requestSubmit();
+    await flush();
+    expect(el("[name=title]").value).toBe(""); // reset for the next submission meanwhile
+    calls[0]!.answer(422, { error: { type: "Validation", message: "2 fields are invalid", issues: [{ path: ["title"], message: "Too vague" }, { path: ["tags", 1], message: "Too long" }] } });
+    await flush();
+    await flush();
+    expect(el("[name=title]").value).toBe("My title");
+    expect(el<HTMLSelectElement>("[name=priority]").value).toBe("high");
+    expect(el("[name=urgent]").checked).toBe(true);
+    expect(el("[value=blue]").checked).toBe(true);
+    expect(tags.map((t) => t.value)).toEqual(["a", "b", "c"]);
+    expect(tags.map((t) => t.getAttribute("aria-invalid"))).toEqual([null, "true", null]);
+    expect(el("#e-tags").textContent).toBe("Too long");
+    // The error joins the field's own hint rather than replacing it, and leaves it when fixed.
+    expect(el("[name=title]").getAttribute("aria-describedby")).toBe("hint e-title");
+    calls.length = 0;
+    el("[name=title]").dispatchEvent(new Event("input", { bubbles: true }));
+    form.requestSubmit();
+    await flush();
+    calls[0]!.answer(200, { ok: true });
+    await flush();
+    await flush();
+    expect(el("[name=title]").getAttribute("aria-describedby")).toBe("hint");
+  });
+
+  it("multi-action: a double click does not send the just-reset form again", async () => {
+    stubFetch();
+    const form = page(MULTI_FORM);
+    form.querySelector<HTMLInputElement>("[name=title]")!.value = "Once";
+    form.requestSubmit();
+    await flush();
+    form.requestSubmit(); // the second click, on the reset form
+    await flush();
+    expect(calls).toHaveLength(1);
+    form.querySelector("[name=title]")!.dispatchEvent(new Event("input", { bubbles: true })); // typed into again
+    form.requestSubmit();
+    await flush();
+    expect(calls).toHaveLength(2);
+  });
+
+  it("a list-level issue shows where the list's fields show theirs", async () => {
+    stubFetch();
+    const form = page(MULTI_FORM.replace(' data-isoform-multi="#pending"', ""));
+    form.requestSubmit();
+    await flush();
+    calls[0]!.answer(422, { error: { type: "Validation", message: "Pick a tag", issues: [{ path: ["tags"], message: "Pick a tag" }] } });
+    await flush();
+    await flush();
+    expect(form.querySelector("#e-tags")!.textContent).toBe("Pick a tag");
+    expect(form.querySelector("[name='tags[]']")!.getAttribute("aria-invalid")).toBe("true");
   });
 });

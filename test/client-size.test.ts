@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), "isoform-client-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("client bundle", () => {
-  it(`keeps the core within ${CORE_BUDGET} bytes gzipped, with CBOR in a lazy chunk`, async () => {
+  it(`keeps the core within ${CORE_BUDGET} bytes gzipped, with CBOR and multi-action forms in lazy chunks`, async () => {
     const manifest: { entry: string; files: string[] } = await buildClient({ dir });
     const gz = (f: string) => gzipSync(readFileSync(join(dir, f)), { level: 9 }).length;
     for (const f of manifest.files) {
@@ -22,6 +22,8 @@ describe("client bundle", () => {
     expect(gz(manifest.entry)).toBeLessThanOrEqual(CORE_BUDGET);
     const core = readFileSync(join(dir, manifest.entry), "utf8");
     expect(core).not.toMatch(/cbor-x|decodeKey|maxSharedStructures/); // no CBOR code in the core
+    // Lazy chunks only: a static import would load a shared chunk with every page.
+    expect(core).not.toMatch(/(^|[;}])import\s*[{"*]|\bfrom\s*"\.\//);
     expect(manifest.files.length).toBeGreaterThan(1);
   });
 });

@@ -26,6 +26,9 @@ const conflict = serverFn({ name: "conflict", registry }, async (): Promise<numb
 let server: Listening;
 beforeAll(async () => {
   const app = express();
+  // What sits in front of an app: a login wall answering a plain 302, a proxy's HTML page.
+  app.post("/walled/api/moved", (_req, res) => void res.redirect(302, "/login"));
+  app.post("/proxied/api/moved", (_req, res) => void res.status(200).type("html").send("<h1>Please wait</h1>"));
   app.use(isoform({ registry, secret: "test" }));
   server = await listen(app);
 });
@@ -79,7 +82,19 @@ describe("stub", () => {
     const call = stub<typeof fns.url>(meta(fns.url), { base: "http://127.0.0.1:9" });
     const action = createServerAction(call);
     await action.dispatch({ title: "x" });
-    expect(action.error.get()).toMatchObject({ type: "Request" });
+    expect(action.error.get()).toMatchObject({ type: "Request", message: "Network error: check your connection and try again." });
+  });
+
+  it("follows a plain HTTP redirect in front of the app, rather than calling it a success", async () => {
+    const seen: string[] = [];
+    const call = stub<typeof moved>(meta(moved as never), { base: server.url + "/walled", onRedirect: (url) => seen.push(url) });
+    await call({});
+    expect(seen).toEqual([server.url + "/login"]);
+  });
+
+  it("calls a 200 that is not data an unexpected response", async () => {
+    const call = stub<typeof moved>(meta(moved as never), { base: server.url + "/proxied" });
+    await expect(call({})).rejects.toMatchObject({ message: "Unexpected response (status 200)" });
   });
 });
 
