@@ -26,8 +26,9 @@ export function formSubmission(form: HTMLFormElement, submitter: HTMLElement | n
   // A submitter argument is ignored by engines that predate it: the request then lacks only
   // the submitter's name=value, as in a script-less submission via Enter on those engines.
   const data = new FormData(form, submitter);
-  // File inputs become their names in url-encoded bodies, as a browser would send them.
-  const pairs = [...data].map(([k, v]): [string, string] => [k, typeof v === "string" ? v : v.name]);
+  // File inputs become their names in url-encoded bodies, and line breaks CRLF, as a
+  // browser's own form submission writes them (FormData itself keeps a textarea's "\n").
+  const pairs = [...data].map(([k, v]): [string, string] => [k, typeof v === "string" ? v.replace(/\r?\n|\r/g, "\r\n") : v.name]);
   const input: Record<string, string | string[]> = {};
   for (const [k, v] of pairs) {
     const prev = input[k];

@@ -70,6 +70,15 @@ describe("enhance", () => {
     expect(body.get("_isoform_return")).toBe("/");
   });
 
+  it("writes a textarea's line breaks as CRLF, as the browser's own submission does", async () => {
+    stubFetch();
+    const form = page(ADD_FORM.replace('<input id="t" name="title">', '<textarea id="t" name="title"></textarea>'));
+    form.querySelector("textarea")!.value = "one\ntwo";
+    form.requestSubmit();
+    await flush();
+    expect(new URLSearchParams(calls[0]!.init.body as URLSearchParams).get("title")).toBe("one\r\ntwo");
+  });
+
   it("enhances forms added after it started (delegation) and honours formaction/formmethod", async () => {
     stubFetch();
     page("<div id=slot></div>");
