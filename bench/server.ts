@@ -125,9 +125,12 @@ server.listen(0, "127.0.0.1", () => {
 // The parent asks for memory figures over stdin, so measuring never needs an extra endpoint.
 process.stdin.on("data", (d) => {
   const command = String(d).trim();
-  if (command === "rss") {
+  if (command === "memory") {
+    // Twice: the first full GC can leave garbage that only the second one frees.
     globalThis.gc?.();
-    console.log(`rss ${process.memoryUsage().rss}`);
+    globalThis.gc?.();
+    const { rss, heapUsed } = process.memoryUsage();
+    console.log(`memory ${rss} ${heapUsed}`);
   } else if (command === "cpu") {
     const { user, system } = process.cpuUsage();
     console.log(`cpu ${user + system}`);

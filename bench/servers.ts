@@ -9,8 +9,8 @@ export interface Running {
   variant: Variant;
   url: string;
   child: ChildProcess;
-  /** resident set size of the server process, after a forced GC */
-  rss(): Promise<number>;
+  /** resident set size and V8 heap in use of the server process, in bytes, after a forced GC */
+  memory(): Promise<{ rss: number; heap: number }>;
   /** CPU time (user + system) the server process has used so far, in µs */
   cpu(): Promise<number>;
   stop(): void;
@@ -31,8 +31,13 @@ export const PINNED = availableParallelism() >= 2 && existsSync("/usr/bin/taskse
  */
 export function pinLoadGenerator(): () => void {
   if (!PINNED) return () => {};
-  execFileSync("taskset", ["-pc", "1", String(process.pid)], { stdio: "ignore" });
-  return () => execFileSync("taskset", ["-pc", `0-${availableParallelism() - 1}`, String(process.pid)], { stdio: "ignore" });
+  const pid = String(process.pid);
+  // Restore the mask as it was (availableParallelism() counts only the pinned core by then).
+  const mask = /mask:\s*([0-9a-f,]+)/i.exec(execFileSync("taskset", ["-p", pid], { encoding: "utf8" }))?.[1];
+  execFileSync("taskset", ["-pc", "1", pid], { stdio: "ignore" });
+  return () => {
+    if (mask) execFileSync("taskset", ["-p", mask, pid], { stdio: "ignore" });
+  };
 }
 
 /** Starts one benchmark server in its own process and waits for its port. */
@@ -55,10 +60,11 @@ export function start(variant: Variant, nodeArgs: string[] = []): Promise<Runnin
         variant,
         url: `http://127.0.0.1:${port}`,
         child,
-        rss: async () => {
+        memory: async () => {
           const answer = next();
-          child.stdin!.write("rss\n");
-          return Number(/^rss (\d+)$/.exec(await answer)?.[1]);
+          child.stdin!.write("memory\n");
+          const [, rss, heap] = /^memory (\d+) (\d+)$/.exec(await answer) ?? [];
+          return { rss: Number(rss), heap: Number(heap) };
         },
         cpu: async () => {
           const answer = next();
