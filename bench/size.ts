@@ -6,16 +6,17 @@ import { gzipSync } from "node:zlib";
 /** The client's minified and gzipped sizes (core and lazy chunks) next to htmx's own dist file. */
 export function size(): { lines: string[]; verdicts: string[] } {
   const dir = "dist/client";
-  const manifest: { entry: string; files: string[] } = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  const manifest: { entry: string; files: string[]; holds?: Record<string, string[]> } = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   const measure = (path: string) => {
     const bytes = readFileSync(path);
     return { min: bytes.length, gz: gzipSync(bytes, { level: 9 }).length };
   };
-  const lines = ["\nclient size (gzip -9)", "  file                          minified   gzipped"];
-  const row = (label: string, m: { min: number; gz: number }) => lines.push(`  ${label.padEnd(28)} ${String(m.min).padStart(9)} ${String(m.gz).padStart(9)}`);
+  const lines = ["\nclient size (gzip -9)", `  ${"file".padEnd(38)} minified   gzipped`];
+  const row = (label: string, m: { min: number; gz: number }) => lines.push(`  ${label.padEnd(38)} ${String(m.min).padStart(9)} ${String(m.gz).padStart(9)}`);
   const core = measure(join(dir, manifest.entry));
   row(`${manifest.entry} (core)`, core);
-  for (const f of manifest.files.filter((f) => f !== manifest.entry)) row(`${f} (lazy: CBOR)`, measure(join(dir, f)));
+  const holds = (f: string) => (manifest.holds?.[f] ?? []).map((m) => m.replace(/^client\/|\.ts$/g, "")).join(", ");
+  for (const f of manifest.files.filter((f) => f !== manifest.entry)) row(`${f} (lazy: ${holds(f)})`, measure(join(dir, f)));
   const htmx = measure(createRequire(import.meta.url).resolve("htmx.org/dist/htmx.min.js"));
   row("htmx.org/dist/htmx.min.js", htmx);
   lines.push(`  core / htmx = ${(core.gz / htmx.gz).toFixed(2)}`);

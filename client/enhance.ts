@@ -95,7 +95,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
     ? []
     : [...form.elements].filter((el): el is HTMLButtonElement => (el as HTMLButtonElement).type === "submit" && !(el as HTMLButtonElement).disabled);
   // A button loses focus when disabled: it gets it back after, unless focus moved on.
-  const focused = document.activeElement as HTMLElement | null;
+  const focused = buttons.find((b) => b === document.activeElement);
   for (const b of buttons) b.disabled = true;
   emit(form, "pending", sub, state);
   const { reply, error } = await send(sub, ctrl.signal);

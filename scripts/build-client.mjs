@@ -1,7 +1,7 @@
 // Bundles the browser script (client/browser.ts) into dist/client with content-hashed names,
 // so the server can serve them with a year-long immutable cache. Heavy parts (the CBOR codec)
 // are split into chunks loaded only when a page needs them. Writes dist/client/manifest.json
-// ({ entry, files }), which server/client-assets.ts reads.
+// ({ entry, files, holds }), which server/client-assets.ts reads.
 import { build } from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -30,7 +30,9 @@ export async function buildClient({ dir = outdir, write = true } = {}) {
   const entry = outputs.find(([, o]) => o.entryPoint === "client/browser.ts");
   if (!entry) throw new Error("build-client: esbuild produced no output for client/browser.ts");
   const files = outputs.map(([file]) => basename(file)).filter((f) => !f.endsWith(".map"));
-  const manifest = { entry: basename(entry[0]), files };
+  // What each file holds, by the project's own modules in it (for the size report).
+  const holds = Object.fromEntries(outputs.map(([file, o]) => [basename(file), Object.keys(o.inputs).filter((i) => i.startsWith("client/"))]));
+  const manifest = { entry: basename(entry[0]), files, holds };
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }
