@@ -1,6 +1,7 @@
 import type { InputOf, OutputOf, ServerFnLike, ServerFnMeta } from "./types.js";
 import { CONTENT_TYPE } from "./wire.js";
 import { toFormData, toSearchParams } from "./query.js";
+import { toError } from "./to-error.js";
 import { request, type Reply } from "./request.js";
 
 /** Options of one call through a stub. */
@@ -37,7 +38,10 @@ export function stub<F extends ServerFnLike<any, any>>(
   options: StubOptions = {},
 ): Stub<InputOf<F>, OutputOf<F>> {
   const call = async (input: unknown, { signal }: CallOptions = {}) => {
-    const reply = await send(meta, input, signal, options.base ?? "");
+    // Every rejection is a ServerFnError: an abort becomes the `Request` error "Canceled".
+    const reply = await send(meta, input, signal, options.base ?? "").catch((e: unknown) => {
+      throw toError(e);
+    });
     if (reply.redirect !== undefined) {
       (options.onRedirect ?? ((url) => location.assign(url)))(reply.redirect);
       return undefined;

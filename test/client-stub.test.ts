@@ -85,6 +85,13 @@ describe("stub", () => {
     expect(action.error.get()).toMatchObject({ type: "Request", message: "Network error: check your connection and try again." });
   });
 
+  it("rejects an aborted call with a ServerFnError too: Request, Canceled", async () => {
+    const call = stub<typeof fns.url>(meta(fns.url), { base: server.url });
+    const rejected = await call({ title: "x" }, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(ServerFnError);
+    expect(rejected).toMatchObject({ type: "Request", message: "Canceled" });
+  });
+
   it("follows a plain HTTP redirect in front of the app, rather than calling it a success", async () => {
     const seen: string[] = [];
     const call = stub<typeof moved>(meta(moved as never), { base: server.url + "/walled", onRedirect: (url) => seen.push(url) });
