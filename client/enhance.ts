@@ -117,6 +117,9 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
       el.textContent = v == null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
     }
     if (form.hasAttribute(ATTR.reset)) form.reset();
+    // Before `done` lets htmx refresh the region: htmx keeps focus on an element with an id.
+    const focus = form.getAttribute(ATTR.focus);
+    if (focus) document.querySelector<HTMLElement>(focus)?.focus();
     finish(form, sub, state, reply!.value);
   }
   const next = state.queue.shift();

@@ -53,6 +53,8 @@ export const ATTR = {
   mode: "data-isoform-mode",
   /** on <form>: reset the form after a success */
   reset: "data-isoform-reset",
+  /** on <form>: selector of the element to focus after a success (when the form itself goes away) */
+  focus: "data-isoform-focus",
   /** on <form>: the form's key (same as KEY_FIELD) */
   key: "data-isoform-key",
   /** on an error container: the field whose error it shows ("" = form-level error) */

@@ -198,3 +198,14 @@ test("a double click on Add adds once, with no false error", async ({ page, open
   await expect(page.locator("#isoform-add_todo--title")).toBeHidden();
   await expect(page.getByLabel("New todo")).not.toHaveAttribute("aria-invalid", "true");
 });
+
+test("a delete from the keyboard leaves focus on the list's heading, not the page", async ({ page, open }) => {
+  await open("/");
+  const title = unique("Keyboard delete");
+  await typeTodo(page, title);
+  await expect(listed(page, title)).toHaveCount(1);
+  await page.getByRole("button", { name: `Delete: ${title}` }).focus();
+  await page.keyboard.press("Enter");
+  await expect(listed(page, title)).toHaveCount(0);
+  await expect(page.locator("#list-heading")).toBeFocused();
+});

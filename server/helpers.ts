@@ -20,6 +20,11 @@ export interface FormOptions {
   reset?: boolean;
   /** text the live region announces on success (with the client script) */
   success?: string;
+  /**
+   * selector of an element to focus after a success (with the client script), for a form
+   * the success removes, like a delete button, so keyboard focus does not fall to the page
+   */
+  focus?: string;
   /** more attributes for the <form>, e.g. `{ id: "add", class: "inline" }` (escaped) */
   attrs?: Record<string, string | number | boolean>;
 }
@@ -52,6 +57,7 @@ export class PageHelpers {
       [ATTR.multi]: options.multi,
       [ATTR.mode]: options.mode,
       [ATTR.reset]: options.reset,
+      [ATTR.focus]: options.focus,
       "data-isoform-success": options.success,
       ...options.attrs,
     };

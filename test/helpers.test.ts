@@ -22,8 +22,9 @@ describe("form()", () => {
   it("uses GET for get-json and multipart/form-data for uploads, and writes the key", () => {
     expect(helpers().form("echo_get_json")).toMatch(/^<form method="get" action="\/api\/echo_get_json" enctype="application\/x-www-form-urlencoded"/);
     expect(helpers().form("upload")).toContain('enctype="multipart/form-data"');
-    const keyed = helpers().form("add_todo", { key: 7 });
+    const keyed = helpers().form("add_todo", { key: 7, focus: "#list > h2" });
     expect(keyed).toContain('data-isoform-key="7"');
+    expect(keyed).toContain('data-isoform-focus="#list &gt; h2"');
     expect(keyed).toContain('<input type="hidden" name="_isoform_key" value="7">');
   });
 
