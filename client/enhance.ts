@@ -38,7 +38,7 @@ export interface FormState {
 }
 const forms = new WeakMap<HTMLFormElement, FormState>();
 
-export type Outcome = { reply?: Reply; error?: ServerFnError };
+type Outcome = { reply?: Reply; error?: ServerFnError };
 
 async function send(sub: FormSubmission, signal: AbortSignal): Promise<Outcome> {
   try {

@@ -8,6 +8,12 @@ export function tooLarge(limit: string, what: string, max: number): ServerFnErro
   });
 }
 
+/** A declared Content-Length over `max`: refused before reading a byte. */
+export function declaredOver(req: IncomingMessage, max: number): boolean {
+  const declared = req.headers["content-length"];
+  return declared !== undefined && Number(declared) > max;
+}
+
 /** The state of one body being read, kept on the request so its listeners are shared functions. */
 interface Reading {
   chunks: Buffer[];
@@ -27,10 +33,7 @@ type ReadingRequest = IncomingMessage & { [READING]?: Reading };
  * for every request, and fresh closures per request showed up in profiles (bench/README.md).
  */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > max) {
-    return Promise.reject(tooLarge("bodySize", "Request body", max));
-  }
+  if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
   return new Promise((resolve, reject) => {
     (req as ReadingRequest)[READING] = { chunks: [], size: 0, max, resolve, reject };
     req.on("data", onData);

@@ -9,7 +9,7 @@ import { errorPage } from "./html.js";
 import type { Limits } from "./limits.js";
 import type { StoredOutcome } from "./outcome.js";
 import { clearOutcomeCookie, openOutcome, readOutcomeCookies } from "./outcome-cookie.js";
-import { runFunction, type PipelineEnv } from "./pipeline.js";
+import { runFunction, toOutcome, type PipelineEnv } from "./pipeline.js";
 import { defaultRegistry, type Registry } from "./registry.js";
 import { respond, send, sendError, type RespondEnv } from "./respond.js";
 import { requestKind } from "./request-kind.js";
@@ -98,14 +98,13 @@ export class Core {
     try {
       respond(req, res, sub, env, facts.origin);
     } catch (err) {
-      // The result could not be written (a BigInt for JSON, a view that threw): a 500 that
-      // names no internals, and the cause in the log.
-      this.env.log(m.fn.name, err);
-      if (res.headersSent) return void res.destroy();
+      // The result could not be written (a BigInt for JSON, a view that threw): the same
+      // boundary as a handler's unknown throw (logged, "Internal error" in production).
+      const outcome = toOutcome(err, m.fn.name, this.env);
+      if (res.headersSent || outcome.type !== "error") return void res.destroy();
       res.removeHeader("Set-Cookie");
-      const error = new ServerFnError(this.env.production ? "Internal error" : `Internal error: ${(err as Error)?.message ?? String(err)}`, { status: 500 });
-      if (requestKind(req) === "navigation") return send(res, 500, "text/html; charset=utf-8", errorPage(500, "Something went wrong", error.message));
-      sendError(res, error, m.fn.encoding === "cbor" || m.fn.encoding === "get-cbor");
+      if (requestKind(req) === "navigation") return send(res, outcome.error.status, "text/html; charset=utf-8", errorPage(outcome.error.status, "Something went wrong", outcome.error.message));
+      sendError(res, outcome.error, m.fn.encoding === "cbor" || m.fn.encoding === "get-cbor");
     }
   }
 

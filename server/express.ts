@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
-import { submissionPage } from "./html.js";
+import { sendSubmissionPage } from "./html.js";
 import type { StoredOutcome } from "./outcome.js";
 
 /** Set on a request re-dispatched to render its return page (the outcome did not fit a cookie). */
@@ -25,18 +25,11 @@ export interface IsoformMiddleware extends RequestHandler {
 export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
   const core = new Core(options);
 
-  const fallbackPage: PageRenderer = (_req, res, outcome, status) => {
-    res.statusCode = status;
-    res.setHeader("Content-Type", "text/html; charset=utf-8");
-    res.setHeader("Cache-Control", "no-store");
-    res.end(submissionPage(status, outcome.error?.message ?? "", outcome.input, outcome.to));
-  };
-
   const renderPage: PageRenderer = (req, res, outcome, status) => {
     const r = req as IsoformRequest;
     // The return page must be a page: a server function's own URL (a GET function's form
     // posted back to itself) would run the function again, fail again, and loop.
-    if (r[PAGE_OUTCOME] || core.match(outcome.to) !== undefined) return fallbackPage(req, res, outcome, status);
+    if (r[PAGE_OUTCOME] || core.match(outcome.to) !== undefined) return sendSubmissionPage(res, outcome, status);
     // Re-dispatch as a GET of the return page, so the app's own route renders it with the
     // outcome in hand. The body is consumed; no body parser may try to read it again.
     r.method = "GET";
@@ -52,7 +45,7 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
     app.handle(r, res as Response, (err?: unknown) => {
       if (res.headersSent) return;
       if (err) core.env.log("(page render)", err);
-      fallbackPage(req, res, outcome, status);
+      sendSubmissionPage(res, outcome, status);
     });
   };
 

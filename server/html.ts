@@ -1,3 +1,6 @@
+import type { ServerResponse } from "node:http";
+import type { StoredOutcome } from "./outcome.js";
+
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(value: unknown): string {
   const s = value === undefined || value === null ? "" : String(value);
@@ -14,14 +17,18 @@ export function errorPage(status: number, title: string, message: string, back =
 }
 
 /**
- * The page for a refused form submission whose return page cannot render it: the error and
- * every field typed (sensitive ones were removed before), to copy back, so nothing is lost.
+ * Sends the page for a refused form submission whose return page cannot render it: the
+ * error and every field typed (sensitive ones were removed before), to copy back, so
+ * nothing is lost. Both adapters' fallback page renderer.
  */
-export function submissionPage(status: number, message: string, input: Record<string, unknown> | undefined, back: string): string {
-  const fields = Object.entries(flatten(input ?? {}))
+export function sendSubmissionPage(res: ServerResponse, outcome: StoredOutcome, status: number): void {
+  const fields = Object.entries(flatten(outcome.input ?? {}))
     .map(([k, v]) => `<p><label>${escapeHtml(k)}<br><textarea readonly rows="3" cols="60">${escapeHtml(v)}</textarea></label></p>`)
     .join("");
-  return errorPage(status, "Your submission was not accepted", message, back).replace("</main>", `${fields}</main>`);
+  res.statusCode = status;
+  res.setHeader("Content-Type", "text/html; charset=utf-8");
+  res.setHeader("Cache-Control", "no-store");
+  res.end(errorPage(status, "Your submission was not accepted", outcome.error?.message ?? "", outcome.to).replace("</main>", `${fields}</main>`));
 }
 
 function flatten(v: unknown, prefix = ""): Record<string, string> {

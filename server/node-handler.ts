@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
 import type { PageHelpers } from "./helpers.js";
-import { submissionPage } from "./html.js";
+import { sendSubmissionPage } from "./html.js";
 
 export interface RequestHandlerOptions extends IsoformOptions {
   /** trust `X-Forwarded-Proto` / `X-Forwarded-Host` for the request's own origin (behind a proxy) */
@@ -26,7 +26,8 @@ export interface IsoformRequestHandler {
  */
 export function createRequestHandler(options: RequestHandlerOptions = {}): IsoformRequestHandler {
   const core = new Core(options);
-  const renderPage = options.renderPage ?? plainPage;
+  // Without a page renderer, still lose nothing: the error and every field typed, to copy back.
+  const renderPage = options.renderPage ?? ((_req, res, outcome, status) => sendSubmissionPage(res, outcome, status));
   const originOf = (req: IncomingMessage): string => {
     const h = req.headers;
     if (options.trustProxy) {
@@ -67,11 +68,3 @@ function firstValue(h: string | string[] | undefined): string | undefined {
   const v = Array.isArray(h) ? h[0] : h;
   return v?.split(",")[0]?.trim() || undefined;
 }
-
-/** Without a page renderer, still lose nothing: show the error and every field typed, to copy back. */
-const plainPage: PageRenderer = (_req, res, outcome, status) => {
-  res.statusCode = status;
-  res.setHeader("Content-Type", "text/html; charset=utf-8");
-  res.setHeader("Cache-Control", "no-store");
-  res.end(submissionPage(status, outcome.error?.message ?? "", outcome.input, outcome.to));
-};

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import busboy from "busboy";
 import { CONTENT_TYPE } from "../../client/wire.js";
-import { tooLarge } from "../body.js";
+import { declaredOver, tooLarge } from "../body.js";
 import { deserializationError } from "../shape.js";
 import { encodeJson, type Codec } from "./codec.js";
 import { parseQuery } from "./qs-parse.js";
@@ -35,10 +35,7 @@ export const multipartCodec: Codec = {
   decode({ req, limits }) {
     // Fields share the body limit; files have their own (fileSize × files) on top of it.
     const max = limits.bodySize + limits.fileSize * limits.files;
-    const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > max) {
-      return Promise.reject(tooLarge("bodySize", "Request body", max));
-    }
+    if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
     return new Promise((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
