@@ -12,6 +12,7 @@ export type ErrorType =
   | "MethodNotAllowed"
   | "PayloadTooLarge"
   | "UnsupportedMediaType"
+  | "RequestTimeout"
   | "ServerError";
 
 /** One problem with one input field; `path` is the field's path, e.g. `["address", "city"]`. */
@@ -24,7 +25,7 @@ export interface ErrorBody {
   type: ErrorType;
   message: string;
   issues?: Issue[];
-  /** For limit errors: which limit was hit (`bodySize`, `depth`, `parameters`, `arrayLength`, `fileSize`, `files`, `fields`). */
+  /** For limit errors: which limit was hit (`bodySize`, `depth`, `parameters`, `arrayLength`, `fileSize`, `files`, `fields`, `bodyTimeout`). */
   limit?: string;
 }
 
@@ -41,6 +42,7 @@ export const DEFAULT_STATUS: Record<ErrorType, number> = {
   MethodNotAllowed: 405,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
+  RequestTimeout: 408,
   ServerError: 500,
 };
 

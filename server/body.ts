@@ -1,10 +1,18 @@
 import type { IncomingMessage } from "node:http";
+import { clearTimeout, setTimeout } from "node:timers";
 import { ServerFnError } from "../client/errors.js";
 
 export function tooLarge(limit: string, what: string, max: number): ServerFnError {
   return new ServerFnError(`${what} exceeds the limit of ${max} (limits.${limit}); send less, or raise limits.${limit}`, {
     type: "PayloadTooLarge",
     limit,
+  });
+}
+
+export function bodyTimedOut(ms: number): ServerFnError {
+  return new ServerFnError(`The request body did not arrive within ${ms} ms (limits.bodyTimeout); send it faster, or raise limits.bodyTimeout`, {
+    type: "RequestTimeout",
+    limit: "bodyTimeout",
   });
 }
 
@@ -19,6 +27,8 @@ interface Reading {
   chunks: Buffer[];
   size: number;
   max: number;
+  timeoutMs: number;
+  timer: NodeJS.Timeout;
   resolve(body: Buffer): void;
   reject(err: ServerFnError): void;
 }
@@ -26,16 +36,17 @@ const READING = Symbol("isoform.reading");
 type ReadingRequest = IncomingMessage & { [READING]?: Reading };
 
 /**
- * Reads a whole request body, refusing more than `max` bytes. A declared
- * Content-Length over the limit is refused before reading a byte.
+ * Reads a whole request body, refusing more than `max` bytes, or a body not complete
+ * within `timeoutMs`. A declared Content-Length over the limit is refused before reading a byte.
  *
  * The listeners are module-level functions finding their state on the request: this runs
  * for every request, and fresh closures per request showed up in profiles (bench/README.md).
  */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
   return new Promise((resolve, reject) => {
-    (req as ReadingRequest)[READING] = { chunks: [], size: 0, max, resolve, reject };
+    const timer = setTimeout(onTimeout, timeoutMs, req as ReadingRequest);
+    (req as ReadingRequest)[READING] = { chunks: [], size: 0, max, timeoutMs, timer, resolve, reject };
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
@@ -46,6 +57,7 @@ function finish(req: ReadingRequest): Reading | undefined {
   const reading = req[READING];
   if (!reading) return undefined;
   req[READING] = undefined;
+  clearTimeout(reading.timer);
   req.off("data", onData);
   req.off("end", onEnd);
   req.off("error", onError);
@@ -71,6 +83,13 @@ function onEnd(this: ReadingRequest): void {
   if (!reading) return;
   const { chunks, size } = reading;
   reading.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+}
+
+function onTimeout(req: ReadingRequest): void {
+  const reading = finish(req);
+  if (!reading) return;
+  // The response says `Connection: close` (respond.ts): the rest of this body is never read.
+  reading.reject(bodyTimedOut(reading.timeoutMs));
 }
 
 function onError(this: ReadingRequest, err: Error): void {

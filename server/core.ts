@@ -6,10 +6,11 @@ import { IMMUTABLE, loadClientAssets, type ClientAssets } from "./client-assets.
 import { normalizeOrigins } from "./cross-origin.js";
 import { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
-import type { Limits } from "./limits.js";
+import { checkLimits, type Limits } from "./limits.js";
 import type { StoredOutcome } from "./outcome.js";
 import { clearOutcomeCookie, openOutcome, readOutcomeCookies } from "./outcome-cookie.js";
-import { runFunction, toOutcome, type PipelineEnv } from "./pipeline.js";
+import { runFunction, safeLog, toOutcome, type PipelineEnv } from "./pipeline.js";
+import { describe, describeWithStack } from "./describe.js";
 import { defaultRegistry, type Registry } from "./registry.js";
 import { respond, send, sendError, type RespondEnv } from "./respond.js";
 import { requestKind } from "./request-kind.js";
@@ -64,6 +65,7 @@ export class Core {
     this.registry = options.registry ?? defaultRegistry;
     this.assets = loadClientAssets(options.clientDir);
     const production = options.production ?? process.env.NODE_ENV === "production";
+    checkLimits(options.limits, "isoform({ limits })");
     const secret = options.secret ?? process.env.ISOFORM_SECRET;
     if (!secret && production) {
       console.warn("isoform: no secret given (isoform({ secret }) or ISOFORM_SECRET); outcomes will not survive a restart or cross instances");
@@ -87,7 +89,16 @@ export class Core {
     return undefined;
   }
 
+  /** Runs a function and answers the request. Never rejects: see `lastResort`. */
   async serveFunction(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
+    try {
+      await this.answer(req, res, m, facts, renderPage);
+    } catch (err) {
+      lastResort(res, err, m.fn.name, this.env);
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
     const sub = await runFunction(req, res, m.fn, m.query, this.env, facts.origin);
     if (res.headersSent || res.destroyed) return;
     let env = this.respondEnvs.get(renderPage);
@@ -157,7 +168,23 @@ function appendHeader(res: ServerResponse, name: string, value: string): void {
   else res.setHeader(name, ([] as string[]).concat(prev as string | string[], value));
 }
 
+/** Logs a thrown value as text: printing the value itself could run its getters or traps. */
 function defaultLog(name: string, err: unknown, production: boolean): void {
-  if (production) console.error(`isoform: server function "${name}" failed: ${(err as Error)?.message ?? String(err)}`);
-  else console.error(`isoform: server function "${name}" failed:`, err);
+  console.error(`isoform: server function "${name}" failed: ${production ? describe(err) : describeWithStack(err)}`);
+}
+
+/**
+ * The answer when answering failed in a way the error boundary did not foresee: a bare 500
+ * envelope, built from constants, so nothing of the thrown value is read. The adapters
+ * never see a rejection, and nothing reaches a framework's own error page.
+ */
+function lastResort(res: ServerResponse, err: unknown, name: string, env: PipelineEnv): void {
+  safeLog(env, name, err);
+  try {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(500, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+    res.end('{"error":{"type":"ServerError","message":"Internal error"}}');
+  } catch {
+    res.destroy();
+  }
 }

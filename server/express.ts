@@ -60,7 +60,7 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
       return next();
     }
     if (m.type === "function") {
-      core.serveFunction(req, res, m, { origin: `${req.protocol}://${req.host}`, url }, renderPage).catch(next);
+      void core.serveFunction(req, res, m, { origin: `${req.protocol}://${req.host}`, url }, renderPage);
     } else if (m.type === "asset") {
       core.serveAsset(req, res, m.name);
     } else {

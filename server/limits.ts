@@ -18,6 +18,11 @@ export interface Limits {
   files: number;
   /** number of non-file fields (multipart) */
   fields: number;
+  /**
+   * milliseconds to receive a whole body, from the first byte we wait for: a client that
+   * trickles a body is answered 408 rather than holding a connection for node's minutes
+   */
+  bodyTimeout: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -28,19 +33,36 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   fileSize: 10 * 1024 * 1024,
   files: 10,
   fields: 1000,
+  bodyTimeout: 30_000,
 });
 
-/** Later layers win: defaults < global options < per-function options. */
+/**
+ * Refuses limit options that would silently remove a limit: `NaN` (an unset environment
+ * variable through `Number()`), fractions, `Infinity`, negatives, unknown names. Called
+ * where the options are given (`isoform()`, `createRequestHandler()`, `serverFn()`), so a
+ * bad value stops the app at start-up, not at its first request.
+ */
+export function checkLimits(layer: Partial<Limits> | undefined, where: string): void {
+  if (layer === undefined) return;
+  if (layer === null || typeof layer !== "object") throw new TypeError(`isoform: ${where} limits must be an object like { bodySize: 1048576 }`);
+  for (const [k, v] of Object.entries(layer) as [string, unknown][]) {
+    if (v === undefined) continue;
+    if (!Object.hasOwn(DEFAULT_LIMITS, k)) {
+      throw new TypeError(`isoform: unknown limit "${k}" in ${where}; known limits: ${Object.keys(DEFAULT_LIMITS).join(", ")}`);
+    }
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+      throw new TypeError(`isoform: limit "${k}" in ${where} must be a whole number ≥ 0, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}; check the value (Number() of an unset variable is NaN)`);
+    }
+  }
+}
+
+/** Later layers win: defaults < global options < per-function options. Layers are checked. */
 export function mergeLimits(...layers: (Partial<Limits> | undefined)[]): Limits {
   const out: Limits = { ...DEFAULT_LIMITS };
   for (const layer of layers) {
     if (!layer) continue;
-    for (const [k, v] of Object.entries(layer) as [keyof Limits, number | undefined][]) {
-      if (v === undefined) continue;
-      if (!(k in DEFAULT_LIMITS)) throw new TypeError(`isoform: unknown limit "${k}"; known limits: ${Object.keys(DEFAULT_LIMITS).join(", ")}`);
-      if (!Number.isInteger(v) || v < 0) throw new TypeError(`isoform: limit "${k}" must be a non-negative integer, got ${String(v)}`);
-      out[k] = v;
-    }
+    checkLimits(layer, "options");
+    for (const [k, v] of Object.entries(layer) as [keyof Limits, number | undefined][]) if (v !== undefined) out[k] = v;
   }
   return out;
 }

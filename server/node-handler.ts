@@ -46,10 +46,7 @@ export function createRequestHandler(options: RequestHandlerOptions = {}): Isofo
       return core.notFound(req, res, url);
     }
     if (m.type === "function") {
-      core.serveFunction(req, res, m, { origin: originOf(req), url }, renderPage).catch((err) => {
-        core.env.log(m.fn.name, err);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      void core.serveFunction(req, res, m, { origin: originOf(req), url }, renderPage);
     } else if (m.type === "asset") {
       core.serveAsset(req, res, m.name);
     } else {

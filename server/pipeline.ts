@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ServerFnError } from "../client/errors.js";
+import { DEFAULT_STATUS, ServerFnError, type Issue } from "../client/errors.js";
 import { KEY_FIELD, RETURN_FIELD } from "../client/wire.js";
 import { CODECS } from "./codecs/all.js";
+import { RefusedInput } from "./codecs/codec.js";
+import { describe } from "./describe.js";
 import { checkCrossOrigin } from "./cross-origin.js";
 import { mergeLimits, type Limits } from "./limits.js";
 import { Redirect, sameOriginPath } from "./redirect.js";
@@ -33,11 +35,19 @@ export interface PipelineEnv {
   log: (name: string, err: unknown) => void;
 }
 
-const limitsCache = new WeakMap<AnyServerFn, Limits>();
+/**
+ * Merged limits per handler's global limits and per function: two handlers in one process
+ * (an express app and a node:http server) may give different global limits.
+ */
+const limitsCache = new WeakMap<object, WeakMap<AnyServerFn, Limits>>();
+const NO_GLOBAL_LIMITS = {};
 
 function limitsFor(fn: AnyServerFn, global: Partial<Limits> | undefined): Limits {
-  let l = limitsCache.get(fn);
-  if (!l) limitsCache.set(fn, (l = mergeLimits(global, fn.limits)));
+  const key = global ?? NO_GLOBAL_LIMITS;
+  let byFn = limitsCache.get(key);
+  if (!byFn) limitsCache.set(key, (byFn = new WeakMap()));
+  let l = byFn.get(fn);
+  if (!l) byFn.set(fn, (l = mergeLimits(global, fn.limits)));
   return l;
 }
 
@@ -63,30 +73,18 @@ export async function runFunction(
     if (fn.method !== "GET" && fn.csrf) checkCrossOrigin(req, origin, env.trustedOrigins);
     const codec = CODECS[fn.encoding];
     const contentType = mediaType(req.headers["content-type"]);
-    if (codec.accepts && contentType !== codec.accepts && !(contentType === "" && isEmpty(req))) {
-      throw new ServerFnError(
-        `${fn.name} expects ${codec.accepts} (encoding "${fn.encoding}"), not ${contentType || "a body without Content-Type"}`,
-        { type: "UnsupportedMediaType" },
-      );
-    }
-    if (codec.accepts && req.readableEnded) {
-      // Waiting for a body that was already read would hang the request forever.
-      throw new ServerFnError(
-        `The request body was already read, most likely by a body parser (express.json(), express.urlencoded()) mounted before isoform(); mount isoform() first`,
-        { status: 500 },
-      );
-    }
-    let input = await codec.decode({ req, query, contentType, limits: limitsFor(fn, env.limits) });
-    if (input && typeof input === "object" && !Array.isArray(input) && (RETURN_FIELD in input || KEY_FIELD in input)) {
-      const { [RETURN_FIELD]: returnTo, [KEY_FIELD]: key, ...rest } = input as Record<string, unknown>;
-      sub.returnTo = returnTo;
-      if (typeof key === "string") sub.key = key;
-      input = rest;
-    }
+    if (codec.accepts) checkBody(req, fn, codec.accepts, contentType);
+    const input = takeHiddenFields(sub, await codec.decode({ req, query, contentType, limits: limitsFor(fn, env.limits) }));
     sub.input = input;
     sub.outcome = { type: "ok", value: await fn.run(input, new RequestContext(req, res)) };
   } catch (err) {
-    sub.outcome = toOutcome(err, fn.name, env);
+    if (isInstance(err, RefusedInput)) {
+      // Refused, but the fields it read go back to the page (a file over fileSize).
+      sub.input = takeHiddenFields(sub, err.input);
+      sub.outcome = { type: "error", error: err.error };
+    } else {
+      sub.outcome = toOutcome(err, fn.name, env);
+    }
   }
   if (sub.outcome.type === "redirect") {
     const target = sameOriginPath(sub.outcome.location, origin);
@@ -100,17 +98,111 @@ export async function runFunction(
   return sub;
 }
 
-/** Turns anything thrown into an outcome: the single boundary for unknown throws. */
+/**
+ * Turns anything thrown into an outcome: the single boundary for unknown throws. Total:
+ * whatever was thrown (a Proxy whose traps throw, getters that rethrow), it returns an
+ * outcome and never throws, and a logger that throws is ignored.
+ */
 export function toOutcome(err: unknown, name: string, env: Pick<PipelineEnv, "production" | "log">): Outcome {
-  if (err instanceof Redirect) return { type: "redirect", location: err.location };
-  if (err instanceof ServerFnError) {
-    if (err.status >= 500) env.log(name, err);
-    return { type: "error", error: err };
+  if (isInstance(err, Redirect)) {
+    const location = readSafely(() => err.location);
+    if (typeof location === "string") return { type: "redirect", location };
   }
-  env.log(name, err);
+  const chosen = ownError(err);
+  if (chosen) {
+    if (chosen.status >= 500) safeLog(env, name, chosen);
+    return { type: "error", error: chosen };
+  }
+  safeLog(env, name, err);
   // Only errors created on purpose show their message; others could leak internals.
-  const message = env.production ? "Internal error" : `Internal error: ${(err as Error)?.message ?? String(err)}`;
+  const message = env.production ? "Internal error" : `Internal error: ${describe(err)}`;
   return { type: "error", error: new ServerFnError(message, { status: 500 }) };
+}
+
+/**
+ * A ServerFnError rebuilt from what was thrown, its fields read once and checked, so the
+ * response edge never reads a getter of the thrown value again; undefined when the value
+ * is not one, or cannot be read.
+ */
+function ownError(err: unknown): ServerFnError | undefined {
+  if (!isInstance(err, ServerFnError)) return undefined;
+  return readSafely(() => {
+    const { message, type, status, issues, limit } = err;
+    if (typeof message !== "string" || !Object.hasOwn(DEFAULT_STATUS, type)) return undefined;
+    if (!Number.isInteger(status) || status < 400 || status > 599) return undefined;
+    const options: ConstructorParameters<typeof ServerFnError>[1] = { type, status };
+    if (issues !== undefined) {
+      if (!Array.isArray(issues)) return undefined;
+      options.issues = issues.map((i: Issue) => ({ path: Array.from(i.path, (seg) => (typeof seg === "number" ? seg : String(seg))), message: String(i.message) }));
+    }
+    if (typeof limit === "string") options.limit = limit;
+    return new ServerFnError(message, options);
+  });
+}
+
+function readSafely<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** `instanceof` that cannot throw (a Proxy's getPrototypeOf trap can). */
+function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/** Logging must never be what breaks a response. */
+export function safeLog(env: Pick<PipelineEnv, "log">, name: string, err: unknown): void {
+  try {
+    env.log(name, err);
+  } catch {
+    // The log function itself failed; there is nowhere left to report it.
+  }
+}
+
+/** Our hidden form fields (return page, form key) taken off the input, onto the submission. */
+function takeHiddenFields(sub: Submission, input: unknown): unknown {
+  if (!input || typeof input !== "object" || Array.isArray(input) || !(RETURN_FIELD in input || KEY_FIELD in input)) return input;
+  const { [RETURN_FIELD]: returnTo, [KEY_FIELD]: key, ...rest } = input as Record<string, unknown>;
+  sub.returnTo = returnTo;
+  if (typeof key === "string") sub.key = key;
+  return rest;
+}
+
+/**
+ * What a body must be before a codec reads it: the function's media type, in UTF-8 (the
+ * only charset the text codecs read), not compressed (refused, not inflated: a small
+ * gzip body can inflate past any limit before a byte is counted), and not read already.
+ */
+function checkBody(req: IncomingMessage, fn: AnyServerFn, accepts: string, contentType: string): void {
+  if (contentType !== accepts && !(contentType === "" && isEmpty(req))) {
+    throw new ServerFnError(`${fn.name} expects ${accepts} (encoding "${fn.encoding}"), not ${contentType || "a body without Content-Type"}`, {
+      type: "UnsupportedMediaType",
+    });
+  }
+  const charset = charsetOf(req.headers["content-type"]);
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new ServerFnError(`${fn.name} reads UTF-8 only, not charset=${charset}; send the body as UTF-8`, { type: "UnsupportedMediaType" });
+  }
+  const coding = req.headers["content-encoding"];
+  if (coding !== undefined && coding.trim().toLowerCase() !== "identity") {
+    throw new ServerFnError(`${fn.name} does not accept compressed bodies (Content-Encoding: ${coding.slice(0, 40)}); send it uncompressed`, {
+      type: "UnsupportedMediaType",
+    });
+  }
+  if (req.readableEnded) {
+    // Waiting for a body that was already read would hang the request forever.
+    throw new ServerFnError(
+      `The request body was already read, most likely by a body parser (express.json(), express.urlencoded()) mounted before isoform(); mount isoform() first`,
+      { status: 500 },
+    );
+  }
 }
 
 /**
@@ -144,6 +236,13 @@ function mediaType(header: string | undefined): string {
   if (!header) return "";
   const semi = header.indexOf(";");
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
+}
+
+/** The `charset` parameter of a Content-Type, lower-case and unquoted; undefined when absent. */
+function charsetOf(header: string | undefined): string | undefined {
+  if (!header || !header.includes(";")) return undefined;
+  const m = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header);
+  return m ? m[1]!.toLowerCase() : undefined;
 }
 
 function isEmpty(req: IncomingMessage): boolean {

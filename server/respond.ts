@@ -47,6 +47,8 @@ export function respond(req: IncomingMessage, res: ServerResponse, sub: Submissi
 /** Writes an error envelope (JSON, or CBOR for CBOR functions). */
 export function sendError(res: ServerResponse, error: ServerFnError, cbor = false): void {
   const codec = cbor ? CODECS.cbor : CODECS.json;
+  // A client too slow to send its body is not kept: the rest of that body is never read.
+  if (error.limit === "bodyTimeout") res.setHeader("Connection", "close");
   send(res, error.status, codec.responseType, codec.encode(toEnvelope(error)));
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerFnLike } from "../client/types.js";
 import { ENCODING_METHOD, type Encoding, type Method } from "../client/wire.js";
 import type { PageHelpers } from "./helpers.js";
-import type { Limits } from "./limits.js";
+import { checkLimits, type Limits } from "./limits.js";
 import { defaultRegistry, type Registry } from "./registry.js";
 import { Redirect } from "./redirect.js";
 import type { StandardSchemaV1 } from "./standard-schema.js";
@@ -90,6 +90,7 @@ export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out
   const endpoint = (options.endpoint ?? name).replace(/^\/+/, "");
   const path = `${prefix}/${endpoint}`;
   const method: Method = ENCODING_METHOD[encoding];
+  checkLimits(options.limits, `server function "${name}"`);
   const schema = options.input as StandardSchemaV1<unknown, HandlerInput<S>> | undefined;
 
   // Without a schema there is nothing to await before the handler: one promise fewer per request.

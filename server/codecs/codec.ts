@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { ServerFnError } from "../../client/errors.js";
 import type { Encoding } from "../../client/wire.js";
 import type { Limits } from "../limits.js";
 
@@ -30,4 +31,15 @@ export interface Codec {
 /** JSON with `undefined` as `null`: a function that returns nothing still answers a body. */
 export function encodeJson(value: unknown): string {
   return value === undefined ? "null" : JSON.stringify(value);
+}
+
+/**
+ * A codec's refusal that still carries the fields it read: a multipart form whose file is
+ * over `fileSize` refuses the request, yet the page must get back every text field typed.
+ */
+export class RefusedInput {
+  constructor(
+    readonly error: ServerFnError,
+    readonly input: Record<string, unknown>,
+  ) {}
 }

@@ -12,7 +12,7 @@ export const jsonCodec: Codec = {
   accepts: CONTENT_TYPE.json,
   responseType: "application/json; charset=utf-8",
   async decode({ req, limits }) {
-    const body = await readBody(req, limits.bodySize);
+    const body = await readBody(req, limits.bodySize, limits.bodyTimeout);
     let value: unknown;
     try {
       value = JSON.parse(utf8.decode(body));

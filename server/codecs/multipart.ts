@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import busboy from "busboy";
 import { CONTENT_TYPE } from "../../client/wire.js";
-import { declaredOver, tooLarge } from "../body.js";
+import { bodyTimedOut, declaredOver, tooLarge } from "../body.js";
+import { ServerFnError } from "../../client/errors.js";
+import { describe } from "../describe.js";
 import { deserializationError } from "../shape.js";
-import { encodeJson, type Codec } from "./codec.js";
+import { encodeJson, RefusedInput, type Codec } from "./codec.js";
 import { parseQuery } from "./qs-parse.js";
 
 /** An uploaded file as a handler receives it. */
@@ -24,9 +26,14 @@ export function isUploadedFile(v: unknown): v is UploadedFile {
  * `multipart`: POST, `multipart/form-data` from a plain form with file inputs, parsed by
  * busboy as it streams. Fields together are held to `limits.bodySize`; files are held in
  * memory, bounded by `limits.fileSize` × `limits.files`, so nothing is written to disk and
- * nothing needs cleaning up; a refused
- * upload's bytes are dropped as they arrive. Field names use the same qs bracket syntax as
- * `url` (`address[city]`, `tags[]`), with the same limits and checks.
+ * nothing needs cleaning up. Field names use the same qs bracket syntax as `url`
+ * (`address[city]`, `tags[]`), with the same limits and checks.
+ *
+ * A file over `fileSize`, or one file too many, refuses the request but the rest of the body
+ * is still read (its file bytes dropped) so every text field comes back to the page, as a
+ * validation error would bring it. Everything busboy calls us with is untrusted: a throw
+ * inside one of its listeners would escape into its stream and take the process down, so
+ * each listener catches and fails this request only.
  */
 export const multipartCodec: Codec = {
   encoding: "multipart",
@@ -36,11 +43,24 @@ export const multipartCodec: Codec = {
     // Fields share the body limit; files have their own (fileSize × files) on top of it.
     const max = limits.bodySize + limits.fileSize * limits.files;
     if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
-    return new Promise((resolve, reject) => {
+    return new Promise((settleOk, settleErr) => {
+      const timer = setTimeout(() => fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
+      const resolve = (value: unknown) => {
+        clearTimeout(timer);
+        settleOk(value);
+      };
+      const reject = (err: unknown) => {
+        clearTimeout(timer);
+        settleErr(err);
+      };
       let bb: busboy.Busboy;
       try {
         bb = busboy({
           headers: req.headers,
+          // Names and filenames are UTF-8, as browsers send them. Values are read as latin1
+          // (one char per byte, lossless) so `textField` can refuse invalid UTF-8.
+          defParamCharset: "utf8",
+          defCharset: "latin1",
           limits: {
             fileSize: limits.fileSize,
             files: limits.files,
@@ -50,7 +70,7 @@ export const multipartCodec: Codec = {
           },
         });
       } catch (err) {
-        reject(deserializationError(`Malformed multipart request: ${(err as Error).message}`));
+        reject(deserializationError(`Malformed multipart request: ${describe(err)}`));
         return;
       }
       // Placeholders stand for files inside the query we build, so files land at the
@@ -62,74 +82,123 @@ export const multipartCodec: Codec = {
       let failed = false;
       let pending = 0;
       let finished = false;
+      /** a refused file: the request fails once the text fields are read */
+      let refusal: ServerFnError | undefined;
 
       const fail = (err: unknown) => {
         if (failed) return;
         failed = true;
         req.unpipe(bb);
-        req.resume(); // drain the rest so the client still reads our answer
-        reject(err);
+        // Drain the rest so the client still reads our answer; a timed-out one is closed instead.
+        req.resume();
+        reject(err instanceof ServerFnError ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
       };
       const done = () => {
         if (failed || !finished || pending > 0) return;
         try {
           const input = parseQuery(pairs.join("&"), limits);
-          resolve(replaceFiles(input, token, files));
+          if (refusal) reject(new RefusedInput(refusal, input));
+          else resolve(replaceFiles(input, token, files));
         } catch (err) {
           reject(err);
         }
       };
 
       bb.on("field", (name, value, info) => {
-        if (info.valueTruncated) return fail(tooLarge("bodySize", `The field "${name}"`, limits.bodySize));
-        fieldBytes += name.length + value.length;
-        if (fieldBytes > limits.bodySize) return fail(tooLarge("bodySize", "The form's fields together", limits.bodySize));
-        pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+        try {
+          if (typeof name !== "string" || name === "") throw deserializationError("A form field has no name; give every part a name in its Content-Disposition");
+          if (info.valueTruncated) throw tooLarge("bodySize", `The field "${name}"`, limits.bodySize);
+          const text = textField(value);
+          fieldBytes += name.length + text.length;
+          if (fieldBytes > limits.bodySize) throw tooLarge("bodySize", "The form's fields together", limits.bodySize);
+          pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(text)}`);
+        } catch (err) {
+          fail(err);
+        }
       });
       bb.on("file", (name, stream, info) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        pending++;
-        stream.on("data", (c: Buffer) => {
-          size += c.length;
-          chunks.push(c);
-        });
-        stream.on("limit", () => fail(tooLarge("fileSize", `The file "${info.filename}"`, limits.fileSize)));
-        // A body cut off inside a file errors on the file's stream, not only on busboy's: an
-        // unheard 'error' event would take the whole process down.
-        stream.on("error", (err: Error) => fail(deserializationError(`Malformed multipart body: ${err.message}`)));
-        stream.on("close", () => {
-          pending--;
-          // A file input left empty still sends a part with no name and no bytes: skip it,
-          // as a handler would otherwise see a phantom empty file.
-          if (!info.filename && size === 0) {
-            done();
-            return;
-          }
-          const index = files.push({
-            name: info.filename ?? "",
-            type: info.mimeType || "application/octet-stream",
-            size,
-            bytes: new Uint8Array(Buffer.concat(chunks, size)),
-          }) - 1;
-          pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(token + index)}`);
-          done();
-        });
+        try {
+          // Without a name a file has no place in the input (it used to land at "undefined").
+          if (typeof name !== "string" || name === "") throw deserializationError("A file part has no name; give every part a name in its Content-Disposition");
+          const key = encodeURIComponent(name);
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let over = false;
+          pending++;
+          stream.on("data", (c: Buffer) => {
+            if (over) return;
+            size += c.length;
+            chunks.push(c);
+          });
+          stream.on("limit", () => {
+            // busboy drops the rest of this file; the form's fields are still read.
+            over = true;
+            chunks.length = 0;
+            refusal ??= tooLarge("fileSize", `The file "${info.filename ?? name}"`, limits.fileSize);
+          });
+          // A body cut off inside a file errors on the file's stream, not only on busboy's: an
+          // unheard 'error' event would take the whole process down.
+          stream.on("error", fail);
+          stream.on("close", () => {
+            pending--;
+            try {
+              // A file input left empty still sends a part with no name and no bytes: skip it,
+              // as a handler would otherwise see a phantom empty file.
+              if (over || (!info.filename && size === 0)) return done();
+              const index = files.push({
+                name: info.filename ?? "",
+                type: info.mimeType || "application/octet-stream",
+                size,
+                bytes: new Uint8Array(Buffer.concat(chunks, size)),
+              }) - 1;
+              pairs.push(`${key}=${encodeURIComponent(token + index)}`);
+              done();
+            } catch (err) {
+              fail(err);
+            }
+          });
+        } catch (err) {
+          stream.resume();
+          fail(err);
+        }
       });
-      bb.on("filesLimit", () => fail(tooLarge("files", "The number of files", limits.files)));
+      bb.on("filesLimit", () => {
+        refusal ??= tooLarge("files", "The number of files", limits.files);
+      });
       bb.on("fieldsLimit", () => fail(tooLarge("fields", "The number of fields", limits.fields)));
       bb.on("partsLimit", () => fail(tooLarge("fields", "The number of parts", limits.files + limits.fields)));
-      bb.on("error", (err: Error) => fail(deserializationError(`Malformed multipart body: ${err.message}`)));
+      bb.on("error", fail);
       bb.on("close", () => {
         finished = true;
         done();
       });
-      req.on("error", (err) => fail(deserializationError(`The request body could not be read: ${err.message}`)));
+      req.on("error", (err) => fail(deserializationError(`The request body could not be read: ${describe(err)}`)));
       req.pipe(bb);
     });
   },
   encode: encodeJson,
 };
+
+/**
+ * A text field's value as UTF-8. busboy read the bytes as latin1, one char per byte, unless
+ * the part declared a charset of its own (only non-browser clients do): then the chars are
+ * busboy's decoding, kept if well-formed.
+ */
+function textField(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(value)) return value;
+  if (/[^\x00-\xff]/.test(value)) {
+    if (!value.isWellFormed()) throw deserializationError("A form field's text is not well-formed Unicode (a lone surrogate); send UTF-8");
+    return value;
+  }
+  try {
+    return utf8.decode(Buffer.from(value, "latin1"));
+  } catch {
+    throw deserializationError("A form field is not valid UTF-8; send UTF-8 text");
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function replaceFiles(value: unknown, token: string, files: UploadedFile[]): unknown {
   if (typeof value === "string") return value.startsWith(token) ? files[Number(value.slice(token.length))] : value;

@@ -9,7 +9,7 @@ export const urlCodec: Codec = {
   accepts: CONTENT_TYPE.url,
   responseType: "application/json; charset=utf-8",
   async decode({ req, limits }) {
-    const body = await readBody(req, limits.bodySize);
+    const body = await readBody(req, limits.bodySize, limits.bodyTimeout);
     return parseQuery(body.toString("utf8"), limits);
   },
   encode: encodeJson,
