@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 
 /** The client's minified and gzipped sizes (core and lazy chunks) next to htmx's own dist file. */
 export function size(): { lines: string[]; verdicts: string[] } {
-  const dir = "dist/client";
+  const dir = "dist/browser";
   const manifest: { entry: string; files: string[]; holds?: Record<string, string[]> } = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   const measure = (path: string) => {
     const bytes = readFileSync(path);

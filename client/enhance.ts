@@ -1,10 +1,10 @@
-import type { ServerFnError } from "./errors.js";
+import type { ServerFnError } from "../protocol/errors.js";
 import { clearErrors, showErrors } from "./form-errors.js";
 import { formSubmission, type FormSubmission } from "./form-submission.js";
 import { announce } from "./live-region.js";
 import { request, type Reply } from "./request.js";
 import { isCanceled, toError } from "./to-error.js";
-import { ATTR } from "./wire.js";
+import { ATTR } from "../protocol/wire.js";
 
 /**
  * Upgrades every `form[data-isoform]` on the page, now or later, to submit with fetch:

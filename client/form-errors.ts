@@ -1,5 +1,6 @@
-import type { ServerFnError } from "./errors.js";
-import { ATTR } from "./wire.js";
+import type { ServerFnError } from "../protocol/errors.js";
+import { fieldName } from "../protocol/field-path.js";
+import { ATTR } from "../protocol/wire.js";
 
 /**
  * Shows an error in the containers the server's helpers render inside the form
@@ -53,10 +54,6 @@ function write(el: HTMLElement, text: string) {
   el.hidden = false;
 }
 
-/** `["address", "city"]` → `address[city]` (the form's own field name). */
-function fieldName(path: (string | number)[]): string {
-  return path.map((p, i) => (i ? `[${p}]` : String(p))).join("");
-}
 
 /** `tags[2]` is shown where `tags[2]`, else `tags[]`, else `tags` is; `tags` where `tags`, else `tags[]` is. */
 function candidates(name: string): string[] {

@@ -1,4 +1,4 @@
-import type { ServerFnError } from "./errors.js";
+import type { ServerFnError } from "../protocol/errors.js";
 import { signal, type Signal } from "./signal.js";
 import { isCanceled, toError } from "./to-error.js";
 import type { ActionFn } from "./action.js";

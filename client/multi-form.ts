@@ -1,4 +1,4 @@
-import type { ServerFnError } from "./errors.js";
+import type { ServerFnError } from "../protocol/errors.js";
 import type { FormState, Kit } from "./enhance.js";
 import type { FormSubmission } from "./form-submission.js";
 

@@ -1,6 +1,6 @@
-import { ServerFnError } from "./errors.js";
+import { ServerFnError } from "../protocol/errors.js";
 import { NETWORK } from "./to-error.js";
-import { ENHANCED_HEADER, REDIRECT_HEADER } from "./wire.js";
+import { ENHANCED_HEADER, REDIRECT_HEADER } from "../protocol/wire.js";
 
 /** What a server function answered: its value, or where the server sends the browser next. */
 export type Reply = { value: unknown; redirect?: undefined } | { value?: undefined; redirect: string };

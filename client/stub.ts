@@ -1,5 +1,5 @@
-import type { InputOf, OutputOf, ServerFnLike, ServerFnMeta } from "./types.js";
-import { CONTENT_TYPE } from "./wire.js";
+import type { InputOf, OutputOf, ServerFnLike, ServerFnMeta } from "../protocol/types.js";
+import { CONTENT_TYPE } from "../protocol/wire.js";
 import { toFormData, toSearchParams } from "./query.js";
 import { toError } from "./to-error.js";
 import { request, type Reply } from "./request.js";

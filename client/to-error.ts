@@ -1,4 +1,4 @@
-import { ServerFnError } from "./errors.js";
+import { ServerFnError } from "../protocol/errors.js";
 
 /** Why a request never got an answer: canceled on purpose, or the network failed. */
 export const CANCELED = "Canceled";

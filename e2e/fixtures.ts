@@ -1,5 +1,5 @@
 import { test as base, expect, type Page } from "@playwright/test";
-import { CLIENT_PATH } from "../client/wire.js";
+import { CLIENT_PATH } from "../protocol/wire.js";
 
 /** How the client script reaches the page: not at all, normally, or held back until released. */
 export type ScriptMode = "off" | "on" | "delayed";

@@ -1,12 +1,12 @@
-// Bundles the browser script (client/browser.ts) into dist/client with content-hashed names,
+// Bundles the browser script (client/browser.ts) into dist/browser with content-hashed names,
 // so the server can serve them with a year-long immutable cache. Heavy parts (the CBOR codec)
-// are split into chunks loaded only when a page needs them. Writes dist/client/manifest.json
+// are split into chunks loaded only when a page needs them. Writes dist/browser/manifest.json
 // ({ entry, files, holds }), which server/client-assets.ts reads.
 import { build } from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 
-const outdir = "dist/client";
+const outdir = "dist/browser";
 
 export async function buildClient({ dir = outdir, write = true } = {}) {
   rmSync(dir, { recursive: true, force: true });

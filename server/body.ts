@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { clearTimeout, setTimeout } from "node:timers";
-import { ServerFnError } from "../client/errors.js";
+import { ServerFnError } from "../protocol/errors.js";
 
 export function tooLarge(limit: string, what: string, max: number): ServerFnError {
   return new ServerFnError(`${what} exceeds the limit of ${max} (limits.${limit}); send less, or raise limits.${limit}`, {

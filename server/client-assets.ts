@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLIENT_PATH } from "../client/wire.js";
+import { CLIENT_PATH } from "../protocol/wire.js";
 
-/** The built client script (`npm run build` writes `dist/client`), held in memory. */
+/** The built browser script (`npm run build` writes `dist/browser`), held in memory. */
 export interface ClientAssets {
   /** URL of the entry script, with its content hash; undefined when not built */
   entryUrl?: string;
@@ -11,7 +11,13 @@ export interface ClientAssets {
   files: Map<string, Buffer>;
 }
 
-export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL("../dist/client/", import.meta.url));
+/**
+ * The package's browser build: `dist/browser/` beside this module once compiled
+ * (`dist/server/client-assets.js`), or from the sources in the repository (`server/`).
+ */
+export const DEFAULT_CLIENT_DIR = fileURLToPath(
+  new URL(import.meta.url.includes("/dist/server/") ? "../browser/" : "../dist/browser/", import.meta.url),
+);
 
 let warned = false;
 
@@ -22,7 +28,7 @@ export function loadClientAssets(dir = DEFAULT_CLIENT_DIR): ClientAssets {
   } catch {
     if (!warned) {
       warned = true;
-      console.warn(`isoform: no client build in ${dir}; forms work without JavaScript only. Run \`npm run build\` to enhance them.`);
+      console.warn(`isoform: no browser script in ${dir}; forms work without JavaScript only. Reinstall isoform (its package ships the script), or in its repository run \`npm run build\``);
     }
     return { files: new Map() };
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ServerFnError } from "../client/errors.js";
-import { CLIENT_PATH } from "../client/wire.js";
+import { ServerFnError } from "../protocol/errors.js";
+import { CLIENT_PATH } from "../protocol/wire.js";
 import { IMMUTABLE, loadClientAssets, type ClientAssets } from "./client-assets.js";
 import { normalizeOrigins } from "./cross-origin.js";
 import { PageHelpers } from "./helpers.js";
@@ -31,7 +31,7 @@ export interface IsoformOptions {
   registry?: Registry;
   /** where unexpected handler errors are logged (default: console.error, stack outside production) */
   log?: (name: string, err: unknown) => void;
-  /** folder of the built client script (default: the package's `dist/client`) */
+  /** folder of the built browser script (default: the installed package's `dist/browser`) */
   clientDir?: string;
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { ServerFnError } from "../client/errors.js";
+import { ServerFnError } from "../protocol/errors.js";
 
 /**
  * Stateless cross-origin protection for state-changing requests, the algorithm of Go

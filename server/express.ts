@@ -1,5 +1,7 @@
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Request, Response } from "express";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
+import type { PageHelpers } from "./helpers.js";
 import { sendSubmissionPage } from "./html.js";
 import type { StoredOutcome } from "./outcome.js";
 
@@ -8,8 +10,23 @@ const PAGE_OUTCOME = Symbol("isoform.pageOutcome");
 
 type IsoformRequest = Request & { [PAGE_OUTCOME]?: StoredOutcome };
 
-export interface IsoformMiddleware extends RequestHandler {
+/**
+ * The middleware, typed with Node's own request and response so these types need neither
+ * express's nor its version: express 4 and 5 both accept it in `app.use`.
+ */
+export interface IsoformMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
   readonly core: Core;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** `res.locals.isoform` in an express app: the template helpers for this page. */
+    interface Locals {
+      isoform: PageHelpers;
+    }
+  }
 }
 
 /**
@@ -49,7 +66,10 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
     });
   };
 
-  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+  const middleware = (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void => {
+    // Mounted in an express app, these are express's own request and response.
+    const req = request as Request;
+    const res = response as Response;
     const url = req.originalUrl;
     const m = core.match(url);
     if (m === undefined) {

@@ -1,8 +1,9 @@
-import type { ErrorBody, Issue } from "../client/errors.js";
-import { ATTR, FORM_ENCTYPE, KEY_FIELD, RETURN_FIELD, errorId } from "../client/wire.js";
+import type { ErrorBody, Issue } from "../protocol/errors.js";
+import { ATTR, FORM_ENCTYPE, KEY_FIELD, RETURN_FIELD, errorId } from "../protocol/wire.js";
 import { escapeHtml } from "./html.js";
 import type { StoredOutcome } from "./outcome.js";
-import { fieldPath, isSensitiveName } from "./outcome.js";
+import { isSensitiveName } from "./outcome.js";
+import { fieldPath } from "../protocol/field-path.js";
 import type { Registry } from "./registry.js";
 import type { AnyServerFn } from "./server-fn.js";
 

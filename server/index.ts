@@ -1,5 +1,5 @@
 export { serverFn, type ServerFn, type ServerFnOptions, type Context, type AnyServerFn } from "./server-fn.js";
-export { ServerFnError, type ErrorType, type ErrorEnvelope, type Issue } from "../client/errors.js";
+export { ServerFnError, type ErrorType, type ErrorEnvelope, type Issue } from "../protocol/errors.js";
 export { redirect } from "./redirect.js";
 export { isoform, type IsoformMiddleware } from "./express.js";
 export { createRequestHandler, type IsoformRequestHandler, type RequestHandlerOptions } from "./node-handler.js";

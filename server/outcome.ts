@@ -1,4 +1,5 @@
-import type { ErrorBody } from "../client/errors.js";
+import type { ErrorBody } from "../protocol/errors.js";
+import { fieldPath } from "../protocol/field-path.js";
 import { isUploadedFile } from "./codecs/multipart.js";
 
 /**
@@ -29,10 +30,6 @@ export interface StoredOutcome {
  */
 const ALWAYS_SENSITIVE = /^_|pass(word|wd|phrase)|pwd|secret|token|^pin$|^cvc$|^cvv$|^otp$/i;
 
-/** `address[city]` → ["address", "city"]; `tags[]` → ["tags"]; `tags[2]` → ["tags", "2"]. */
-export function fieldPath(name: string): string[] {
-  return name.split(/[[\]]+/).filter((s) => s !== "");
-}
 
 /**
  * Whether the value at `path` (object keys from the top, array indices left out) is

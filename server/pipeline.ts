@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEFAULT_STATUS, ServerFnError, type Issue } from "../client/errors.js";
-import { KEY_FIELD, RETURN_FIELD } from "../client/wire.js";
+import { DEFAULT_STATUS, ServerFnError, type Issue } from "../protocol/errors.js";
+import { KEY_FIELD, RETURN_FIELD } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
 import { RefusedInput } from "./codecs/codec.js";
 import { describe } from "./describe.js";

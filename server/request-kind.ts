@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { ENHANCED_HEADER } from "../client/wire.js";
+import { ENHANCED_HEADER } from "../protocol/wire.js";
 
 /**
  * Who is calling (SPEC §2): the client script or a typed stub (`enhanced`), htmx, a plain

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toEnvelope, type ServerFnError } from "../client/errors.js";
-import { REDIRECT_HEADER } from "../client/wire.js";
+import { toEnvelope, type ServerFnError } from "../protocol/errors.js";
+import { REDIRECT_HEADER } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
 import type { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";

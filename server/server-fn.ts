@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ServerFnLike } from "../client/types.js";
-import { ENCODING_METHOD, type Encoding, type Method } from "../client/wire.js";
+import type { ServerFnLike } from "../protocol/types.js";
+import { ENCODING_METHOD, type Encoding, type Method } from "../protocol/wire.js";
 import type { PageHelpers } from "./helpers.js";
 import { checkLimits, type Limits } from "./limits.js";
 import { defaultRegistry, type Registry } from "./registry.js";

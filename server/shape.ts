@@ -1,4 +1,4 @@
-import { ServerFnError } from "../client/errors.js";
+import { ServerFnError } from "../protocol/errors.js";
 import type { Limits } from "./limits.js";
 import { tooLarge } from "./body.js";
 

@@ -1,4 +1,4 @@
-import { ServerFnError, type Issue } from "../client/errors.js";
+import { ServerFnError, type Issue } from "../protocol/errors.js";
 import type { StandardSchemaV1 } from "./standard-schema.js";
 
 /** Runs a Standard Schema validator; a failure becomes a 422 `Validation` error with issues. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createAction } from "../client/action.js";
-import { ServerFnError } from "../client/errors.js";
+import { ServerFnError } from "../protocol/errors.js";
 
 /** A promise whose settlement the test controls. */
 function deferred<T>() {

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as v from "valibot";
 import { z } from "zod";
-import type { InputOf, OutputOf } from "../client/types.js";
+import type { InputOf, OutputOf } from "../protocol/types.js";
 import { Registry, serverFn } from "../server/index.js";
 
 // Type-level tests: checked by `npm run typecheck` (tsc includes test/); each @ts-expect-error

@@ -1,4 +1,4 @@
-import type { Encoding } from "../../client/wire.js";
+import type { Encoding } from "../../protocol/wire.js";
 import { cborCodec } from "./cbor.js";
 import type { Codec } from "./codec.js";
 import { getCborCodec } from "./get-cbor.js";

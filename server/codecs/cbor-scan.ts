@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { Limits } from "../limits.js";
-import { deserializationError, tooDeep, tooManyItems, tooManyParameters } from "../shape.js";
+import { deserializationError, FORBIDDEN_KEYS, forbiddenKey, nulByte, tooDeep, tooManyItems, tooManyParameters } from "../shape.js";
 
 /**
  * The CBOR that isoform accepts (docs/protocol.md, "CBOR"): the JSON data model plus
@@ -17,8 +17,11 @@ import { deserializationError, tooDeep, tooManyItems, tooManyParameters } from "
  * Everything else is refused, above all cbor-x's extensions: shared references (tags
  * 28/29) expand a kilobyte into a graph that a tree walk never finishes, records (tag
  * 57343 and the 0xE000 range) rename `__proto__` keys instead of refusing them, and a
- * bignum converts in time quadratic in its length. The depth, array-length and parameter
- * limits hold here, during decoding, with the same errors `checkShape` gives.
+ * bignum converts in time quadratic in its length.
+ *
+ * The scan also makes every check `checkShape` makes on JSON, with the same errors (depth,
+ * array length, parameters, NUL characters, prototype keys), so what passes it decodes
+ * with cbor-x as is, into plain objects, with no second walk.
  */
 export function scanCbor(bytes: Uint8Array, limits: Limits): void {
   const scan = new Scan(bytes, limits);
@@ -31,82 +34,110 @@ export const MAX_BIGNUM_BYTES = 64;
 
 const ALLOWED_TAGS = new Set([0, 1, 2, 3, 64, 55799]);
 const BREAK = 0xff;
+/** `arg` of an indefinite-length item */
+const INDEFINITE = -1;
+const MAJOR_TEXT = 3;
 
 function invalid(why: string) {
   return deserializationError(`The body is not CBOR that isoform accepts: ${why}`);
 }
 
+/**
+ * One walk over the bytes. `head()` leaves the item's head in fields rather than returning
+ * an object: this runs once per item of every CBOR request (bench/README.md, "Decode").
+ */
 class Scan {
   pos = 0;
   keys = 0;
+  major = 0;
+  info = 0;
+  /** the head's argument: a length, a count, a tag or a value; INDEFINITE for info 31 */
+  arg = 0;
+
   constructor(
     readonly bytes: Uint8Array,
     readonly limits: Limits,
   ) {}
 
-  /** Reads one item's head: its major type and argument (a length, a count or a value). */
-  head(): { major: number; info: number; arg: number } {
-    const b = this.byte();
-    const major = b >> 5;
-    const info = b & 0x1f;
-    if (info < 24) return { major, info, arg: info };
-    if (info === 31) return { major, info, arg: -1 };
+  head(): void {
+    const bytes = this.bytes;
+    if (this.pos >= bytes.length) throw invalid("the body ends inside an item");
+    const b = bytes[this.pos++]!;
+    this.major = b >> 5;
+    const info = (this.info = b & 0x1f);
+    if (info < 24) {
+      this.arg = info;
+      return;
+    }
+    if (info === 31) {
+      this.arg = INDEFINITE;
+      return;
+    }
     if (info > 27) throw invalid(`reserved additional information ${info}`);
     const size = 1 << (info - 24); // 1, 2, 4 or 8 bytes
-    if (this.pos + size > this.bytes.length) throw invalid("the body ends inside an item");
+    if (this.pos + size > bytes.length) throw invalid("the body ends inside an item");
+    // Past 2^53 `arg` loses precision, harmlessly: such a length or count is refused as
+    // longer than the body or over a limit, and such a tag is not allowed.
     let arg = 0;
-    for (let i = 0; i < size; i++) arg = arg * 256 + this.bytes[this.pos++]!;
-    // Past 2^53 `arg` loses precision, harmlessly: such a length or count is refused
-    // below as longer than the body or over a limit, and such a tag is not allowed.
-    return { major, info, arg };
-  }
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw invalid("the body ends inside an item");
-    return this.bytes[this.pos++]!;
-  }
-
-  skip(n: number): void {
-    if (n > this.bytes.length - this.pos) throw invalid("a string is longer than the body");
-    this.pos += n;
+    for (let i = 0; i < size; i++) arg = arg * 256 + bytes[this.pos++]!;
+    this.arg = arg;
   }
 
   item(depth: number): void {
-    const { major, info, arg } = this.head();
-    switch (major) {
+    this.head();
+    switch (this.major) {
       case 0:
       case 1:
-        if (info === 31) throw invalid("an integer cannot have indefinite length");
+        if (this.arg === INDEFINITE) throw invalid("an integer cannot have indefinite length");
         return;
       case 2:
+        return this.string(2, this.arg, false);
       case 3:
-        return this.string(major, arg);
+        return this.string(3, this.arg, false);
       case 4:
-        return this.array(depth, arg);
+        return this.array(depth, this.arg);
       case 5:
-        return this.map(depth, arg);
+        return this.map(depth, this.arg);
       case 6:
-        return this.tag(depth, arg);
-      default:
+        return this.tag(depth, this.arg);
+      default: {
         // major 7: false, true, null, undefined (20–23) and half/single/double floats (25–27)
+        const info = this.info;
         if ((info >= 20 && info <= 23) || (info >= 25 && info <= 27)) return;
-        throw invalid(info === 31 ? "an unexpected break" : `simple value ${arg} is not supported`);
+        throw invalid(info === 31 ? "an unexpected break" : `simple value ${this.arg} is not supported`);
+      }
     }
   }
 
-  string(major: number, length: number): void {
-    if (length >= 0) {
-      const start = this.pos;
-      this.skip(length);
-      if (major === 3 && !isUtf8(this.bytes.subarray(start, this.pos))) throw invalid("a text string is not UTF-8");
+  /** A byte or text string; text must be UTF-8 without NUL, and a key no prototype name. */
+  string(major: number, length: number, key: boolean): void {
+    if (length === INDEFINITE) {
+      // Definite chunks of the same major type up to a break. A key is refused whole:
+      // cbor-x joins the chunks, and a prototype name could hide split across them.
+      if (key) throw invalid("a map key of indefinite length; send keys as definite text strings");
+      while (!this.atBreak()) {
+        this.head();
+        if (this.major !== major || this.arg === INDEFINITE) throw invalid("a chunk of an indefinite-length string has the wrong type");
+        this.string(major, this.arg, false);
+      }
       return;
     }
-    // Indefinite length: definite chunks of the same major type up to a break.
-    for (;;) {
-      if (this.peekBreak()) return;
-      const chunk = this.head();
-      if (chunk.major !== major || chunk.arg < 0) throw invalid("a chunk of an indefinite-length string has the wrong type");
-      this.string(major, chunk.arg);
+    const bytes = this.bytes;
+    const start = this.pos;
+    if (length > bytes.length - start) throw invalid("a string is longer than the body");
+    const end = (this.pos = start + length);
+    if (major !== MAJOR_TEXT) return;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      if (b === 0) throw nulByte();
+      if (b >= 0x80) ascii = false;
+    }
+    if (!ascii && !isUtf8(bytes.subarray(start, end))) throw invalid("a text string is not UTF-8");
+    // "__proto__" and "prototype" are 9 bytes, "constructor" 11: only those are looked at.
+    if (key && (length === 9 || length === 11)) {
+      const name = String.fromCharCode(...bytes.subarray(start, end));
+      if (FORBIDDEN_KEYS.has(name)) throw forbiddenKey(name);
     }
   }
 
@@ -114,11 +145,11 @@ class Scan {
     if (depth > this.limits.depth) throw tooDeep(this.limits.depth);
     const max = this.limits.arrayLength;
     if (count > max) throw tooManyItems(max);
-    if (count >= 0) {
+    if (count !== INDEFINITE) {
       for (let i = 0; i < count; i++) this.item(depth + 1);
       return;
     }
-    for (let i = 0; !this.peekBreak(); i++) {
+    for (let i = 0; !this.atBreak(); i++) {
       if (i >= max) throw tooManyItems(max);
       this.item(depth + 1);
     }
@@ -128,11 +159,11 @@ class Scan {
     if (depth > this.limits.depth) throw tooDeep(this.limits.depth);
     const max = this.limits.parameters;
     if (count > max - this.keys) throw tooManyParameters(max);
-    for (let i = 0; count < 0 ? !this.peekBreak() : i < count; i++) {
+    for (let i = 0; count === INDEFINITE ? !this.atBreak() : i < count; i++) {
       if (++this.keys > max) throw tooManyParameters(max);
-      const key = this.head();
-      if (key.major !== 3) throw deserializationError("CBOR map keys must be text strings");
-      this.string(3, key.arg);
+      this.head();
+      if (this.major !== MAJOR_TEXT) throw deserializationError("CBOR map keys must be text strings");
+      this.string(MAJOR_TEXT, this.arg, true);
       this.item(depth + 1);
     }
   }
@@ -140,18 +171,20 @@ class Scan {
   tag(depth: number, tag: number): void {
     if (!ALLOWED_TAGS.has(tag)) throw invalid(`tag ${tag} is not supported (accepted: dates, byte strings, bignums)`);
     if (tag === 55799) return this.item(depth);
-    const { major, info, arg } = this.head();
-    if (tag === 0 && major === 3 && arg >= 0) return this.string(3, arg);
+    this.head();
+    const { major, info, arg } = this;
+    if (tag === 0 && major === MAJOR_TEXT && arg !== INDEFINITE) return this.string(MAJOR_TEXT, arg, false);
     if (tag === 1 && (major === 0 || major === 1 || (major === 7 && info >= 25 && info <= 27))) return;
-    if (tag === 64 && major === 2 && arg >= 0) return this.skip(arg);
-    if ((tag === 2 || tag === 3) && major === 2 && arg >= 0) {
+    if (tag === 64 && major === 2 && arg !== INDEFINITE) return this.string(2, arg, false);
+    if ((tag === 2 || tag === 3) && major === 2 && arg !== INDEFINITE) {
       if (arg > MAX_BIGNUM_BYTES) throw invalid(`a bignum of ${arg} bytes is longer than ${MAX_BIGNUM_BYTES}`);
-      return this.skip(arg);
+      return this.string(2, arg, false);
     }
     throw invalid(`tag ${tag} holds an item of the wrong type`);
   }
 
-  peekBreak(): boolean {
+  /** True (and the break consumed) when the next byte ends an indefinite-length item. */
+  atBreak(): boolean {
     if (this.pos >= this.bytes.length) throw invalid("the body ends inside an item");
     if (this.bytes[this.pos] !== BREAK) return false;
     this.pos++;

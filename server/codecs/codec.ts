@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import type { ServerFnError } from "../../client/errors.js";
-import type { Encoding } from "../../client/wire.js";
+import type { ServerFnError } from "../../protocol/errors.js";
+import type { Encoding } from "../../protocol/wire.js";
 import type { Limits } from "../limits.js";
 
 /** What a codec needs to decode one request. */

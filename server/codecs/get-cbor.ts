@@ -1,4 +1,4 @@
-import { CONTENT_TYPE } from "../../client/wire.js";
+import { CONTENT_TYPE } from "../../protocol/wire.js";
 import type { Codec } from "./codec.js";
 import { cborCodec } from "./cbor.js";
 import { parseQuery } from "./qs-parse.js";

@@ -1,4 +1,4 @@
-import { CONTENT_TYPE } from "../../client/wire.js";
+import { CONTENT_TYPE } from "../../protocol/wire.js";
 import { readBody } from "../body.js";
 import { checkShape, deserializationError } from "../shape.js";
 import { encodeJson, type Codec } from "./codec.js";

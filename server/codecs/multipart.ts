@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import busboy from "busboy";
-import { CONTENT_TYPE } from "../../client/wire.js";
+import { CONTENT_TYPE } from "../../protocol/wire.js";
 import { bodyTimedOut, declaredOver, tooLarge } from "../body.js";
-import { ServerFnError } from "../../client/errors.js";
+import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
 import { deserializationError } from "../shape.js";
 import { encodeJson, RefusedInput, type Codec } from "./codec.js";
@@ -145,11 +145,13 @@ export const multipartCodec: Codec = {
               // A file input left empty still sends a part with no name and no bytes: skip it,
               // as a handler would otherwise see a phantom empty file.
               if (over || (!info.filename && size === 0)) return done();
+              // One copy (the concat); the Uint8Array is a view of it, not a second copy.
+              const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
               const index = files.push({
                 name: info.filename ?? "",
                 type: info.mimeType || "application/octet-stream",
                 size,
-                bytes: new Uint8Array(Buffer.concat(chunks, size)),
+                bytes: new Uint8Array(joined.buffer, joined.byteOffset, size),
               }) - 1;
               pairs.push(`${key}=${encodeURIComponent(token + index)}`);
               done();
