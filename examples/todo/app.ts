@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import express from "express";
-import { isoform } from "../../server/index.js";
+import { isoform } from "isoform";
 import { Store } from "./db.js";
 import { useStore } from "./functions.js";
 import { views } from "./views.js";

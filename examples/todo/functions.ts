@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { serverFn, ServerFnError, type UploadedFile } from "../../server/index.js";
+import { serverFn, ServerFnError, type UploadedFile } from "isoform";
 import type { Store, Todo } from "./db.js";
 import { views } from "./views.js";
 
