@@ -1,6 +1,6 @@
 import type { ServerFnError } from "../protocol/errors.js";
 import { clearErrors, showErrors } from "./form-errors.js";
-import { formSubmission, type FormSubmission } from "./form-submission.js";
+import { formRequest, type FormRequest } from "./form-request.js";
 import { announce } from "./live-region.js";
 import { request, type Reply } from "./request.js";
 import { isCanceled, toError } from "./to-error.js";
@@ -32,15 +32,15 @@ export interface FormState {
   /** successful submissions so far */
   version: number;
   /** submissions waiting their turn (`data-isoform-mode="queue"`) */
-  queue: FormSubmission[];
+  queue: FormRequest[];
   /** when a multi-action form was last reset by a submit, until it is typed into */
   reset?: number;
 }
 const forms = new WeakMap<HTMLFormElement, FormState>();
 
-type Outcome = { reply?: Reply; error?: ServerFnError };
+type Settled = { reply?: Reply; error?: ServerFnError };
 
-async function send(sub: FormSubmission, signal: AbortSignal): Promise<Outcome> {
+async function post(sub: FormRequest, signal: AbortSignal): Promise<Settled> {
   try {
     return { reply: await request(sub.url, { method: sub.method, body: sub.body, signal }) };
   } catch (e) {
@@ -51,7 +51,7 @@ async function send(sub: FormSubmission, signal: AbortSignal): Promise<Outcome> 
 function onSubmit(event: SubmitEvent): void {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute(ATTR.fn) || event.defaultPrevented) return;
-  const sub = formSubmission(form, event.submitter);
+  const sub = formRequest(form, event.submitter);
   if (!sub) return;
   event.preventDefault();
   let state = forms.get(form);
@@ -80,12 +80,12 @@ const multiForms = () => (multi ??= import("./multi-form.js"));
  * What the multi-form module uses from this one, handed over rather than imported: an
  * import would move these into a chunk shared by both, one more request for every page.
  */
-export const KIT = { send, emit, finish, showErrors, clearErrors, isCanceled, ATTR };
+export const KIT = { post, emit, finish, showErrors, clearErrors, isCanceled, ATTR };
 export type Kit = typeof KIT;
 
 // ---- action forms ------------------------------------------------------------------
 
-async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSubmission): Promise<void> {
+async function submitAction(form: HTMLFormElement, state: FormState, sub: FormRequest): Promise<void> {
   if (!emit(form, "submit", sub, state)) return;
   state.ctrl?.abort(); // mode "abort": the latest submission wins
   const ctrl = (state.ctrl = new AbortController());
@@ -98,7 +98,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
   const focused = buttons.find((b) => b === document.activeElement);
   for (const b of buttons) b.disabled = true;
   emit(form, "pending", sub, state);
-  const { reply, error } = await send(sub, ctrl.signal);
+  const { reply, error } = await post(sub, ctrl.signal);
   if (state.ctrl !== ctrl) return; // superseded: the newer submission owns the form
   state.ctrl = undefined;
   form.removeAttribute("aria-busy");
@@ -128,7 +128,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormSu
 
 // ---- outcome and events ----------------------------------------------------------------
 
-function finish(form: HTMLFormElement, sub: FormSubmission, state: FormState, value: unknown, error?: ServerFnError): void {
+function finish(form: HTMLFormElement, sub: FormRequest, state: FormState, value: unknown, error?: ServerFnError): void {
   if (!error) state.version++;
   const issues = error?.type === "Validation" && error.issues?.map((i) => i.message).join(". ");
   announce(error ? issues || error.message : form.dataset.isoformSuccess || "Done.");
@@ -137,10 +137,10 @@ function finish(form: HTMLFormElement, sub: FormSubmission, state: FormState, va
 }
 
 /**
- * Dispatches `isoform:<type>` (the names of EVENT in wire.ts) on the form, bubbling to
+ * Dispatches `isoform:<type>` (docs/client.md lists them) on the form, bubbling to
  * document; false when a listener canceled it.
  */
-function emit(form: HTMLFormElement, type: "submit" | "pending" | "success" | "error" | "done", sub: FormSubmission, state: FormState, value?: unknown, error?: ServerFnError): boolean {
+function emit(form: HTMLFormElement, type: "submit" | "pending" | "success" | "error" | "done", sub: FormRequest, state: FormState, value?: unknown, error?: ServerFnError): boolean {
   const detail = { name: form.getAttribute(ATTR.fn), key: form.getAttribute(ATTR.key) ?? undefined, input: sub.input, value, error, version: state.version };
   return form.dispatchEvent(new CustomEvent("isoform:" + type, { bubbles: true, cancelable: type === "submit", detail }));
 }

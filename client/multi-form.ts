@@ -1,15 +1,15 @@
 import type { ServerFnError } from "../protocol/errors.js";
 import type { FormState, Kit } from "./enhance.js";
-import type { FormSubmission } from "./form-submission.js";
+import type { FormRequest } from "./form-request.js";
 
 /**
- * Multi-action forms (SPEC §4): each submit becomes a submission rendered at once from the
+ * Multi-action forms (docs/client.md): each submit becomes a submission rendered at once from the
  * form's `<template>` into its list, with a state attribute, cancel and retry, while the
  * form resets for the next one. Loaded lazily by client/enhance.ts, which hands over what
  * this needs (`kit`) so the two share no chunk.
  */
-export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, sub: FormSubmission): void {
-  const { ATTR, emit, send } = kit;
+export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, sub: FormRequest): void {
+  const { ATTR, emit, post } = kit;
   if (!emit(form, "submit", sub, state)) return;
   const list = document.querySelector(form.getAttribute(ATTR.multi)!);
   const node = form.querySelector("template")?.content.firstElementChild?.cloneNode(true) as HTMLElement | undefined;
@@ -20,7 +20,7 @@ export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, s
     const mine = (ctrl = new AbortController());
     show("pending");
     emit(form, "pending", sub, state);
-    const { reply, error } = await send(sub, mine.signal);
+    const { reply, error } = await post(sub, mine.signal);
     if (ctrl !== mine) return; // retried meanwhile
     ctrl = undefined;
     if (reply?.redirect !== undefined) return location.assign(reply.redirect);

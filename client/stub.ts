@@ -39,7 +39,7 @@ export function stub<F extends ServerFnLike<any, any>>(
 ): Stub<InputOf<F>, OutputOf<F>> {
   const call = async (input: unknown, { signal }: CallOptions = {}) => {
     // Every rejection is a ServerFnError: an abort becomes the `Request` error "Canceled".
-    const reply = await send(meta, input, signal, options.base ?? "").catch((e: unknown) => {
+    const reply = await requestFor(meta, input, signal, options.base ?? "").catch((e: unknown) => {
       throw toError(e);
     });
     if (reply.redirect !== undefined) {
@@ -57,7 +57,7 @@ export function stub<F extends ServerFnLike<any, any>>(
   }) as never;
 }
 
-async function send(meta: ServerFnMeta, input: unknown, signal: AbortSignal | undefined, base: string): Promise<Reply> {
+async function requestFor(meta: ServerFnMeta, input: unknown, signal: AbortSignal | undefined, base: string): Promise<Reply> {
   const url = base + meta.path;
   switch (meta.encoding) {
     case "get-json":

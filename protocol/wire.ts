@@ -3,7 +3,7 @@
  * agree; nothing in this file may touch Node or the DOM.
  */
 
-/** How a function's input travels and how its result comes back (SPEC §2). */
+/** How a function's input travels and how its result comes back (docs/protocol.md §2). */
 export type Encoding = "url" | "get-json" | "cbor" | "get-cbor" | "json" | "multipart";
 
 export type Method = "GET" | "POST";
@@ -68,15 +68,6 @@ export const ATTR = {
   retry: "data-isoform-retry",
   /** on a rendered submission: pending | success | error | canceled */
   state: "data-isoform-state",
-} as const;
-
-/** DOM event names, dispatched on the form and bubbling to `document`. */
-export const EVENT = {
-  submit: "isoform:submit",
-  pending: "isoform:pending",
-  success: "isoform:success",
-  error: "isoform:error",
-  done: "isoform:done",
 } as const;
 
 /** Where the client script is served, relative to the integration's mount point. */

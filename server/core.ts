@@ -7,12 +7,12 @@ import { normalizeOrigins } from "./cross-origin.js";
 import { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import { checkLimits, type Limits } from "./limits.js";
-import type { StoredOutcome } from "./outcome.js";
+import type { Outcome } from "./outcome.js";
 import { clearOutcomeCookie, openOutcome, readOutcomeCookies } from "./outcome-cookie.js";
-import { runFunction, safeLog, toOutcome, type PipelineEnv } from "./pipeline.js";
+import { runFunction, safeLog, toRunResult, type PipelineEnv } from "./pipeline.js";
 import { describe, describeWithStack } from "./describe.js";
 import { defaultRegistry, type Registry } from "./registry.js";
-import { respond, send, sendError, type RespondEnv } from "./respond.js";
+import { respond, sendBody, sendError, type RespondEnv } from "./respond.js";
 import { requestKind } from "./request-kind.js";
 
 export interface IsoformOptions {
@@ -43,7 +43,7 @@ export interface RequestFacts {
   url: string;
 }
 
-export type PageRenderer = (req: IncomingMessage, res: ServerResponse, outcome: StoredOutcome, status: number) => void;
+export type PageRenderer = (req: IncomingMessage, res: ServerResponse, outcome: Outcome, status: number) => void;
 
 /** What one request is for, decided from its path alone. */
 export type Match =
@@ -99,7 +99,7 @@ export class Core {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
-    const sub = await runFunction(req, res, m.fn, m.query, this.env, facts.origin);
+    const run = await runFunction(req, res, m.fn, m.query, this.env, facts.origin);
     if (res.headersSent || res.destroyed) return;
     let env = this.respondEnvs.get(renderPage);
     if (!env) {
@@ -107,34 +107,34 @@ export class Core {
       this.respondEnvs.set(renderPage, env);
     }
     try {
-      respond(req, res, sub, env, facts.origin);
+      respond(req, res, run, env, facts.origin);
     } catch (err) {
       // The result could not be written (a BigInt for JSON, a view that threw): the same
       // boundary as a handler's unknown throw (logged, "Internal error" in production).
-      const outcome = toOutcome(err, m.fn.name, this.env);
-      if (res.headersSent || outcome.type !== "error") return void res.destroy();
+      const result = toRunResult(err, m.fn.name, this.env);
+      if (res.headersSent || result.type !== "error") return void res.destroy();
       res.removeHeader("Set-Cookie");
-      if (requestKind(req) === "navigation") return send(res, outcome.error.status, "text/html; charset=utf-8", errorPage(outcome.error.status, "Something went wrong", outcome.error.message));
-      sendError(res, outcome.error, m.fn.encoding === "cbor" || m.fn.encoding === "get-cbor");
+      if (requestKind(req) === "navigation") return sendBody(res, result.error.status, "text/html; charset=utf-8", errorPage(result.error.status, "Something went wrong", result.error.message));
+      sendError(res, result.error, m.fn.encoding === "cbor" || m.fn.encoding === "get-cbor");
     }
   }
 
   serveAsset(req: IncomingMessage, res: ServerResponse, name: string): void {
     const body = this.assets.files.get(name);
-    if (!body) return send(res, 404, "text/plain; charset=utf-8", "Not found");
+    if (!body) return sendBody(res, 404, "text/plain; charset=utf-8", "Not found");
     res.setHeader("Cache-Control", IMMUTABLE);
-    send(res, 200, "text/javascript; charset=utf-8", req.method === "HEAD" ? "" : body);
+    sendBody(res, 200, "text/javascript; charset=utf-8", req.method === "HEAD" ? "" : body);
   }
 
   notFound(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = url.split("?")[0];
     const error = new ServerFnError(`No server function at ${path}; check the name, or that its module is imported`, { type: "NotFound" });
-    if (requestKind(req) === "navigation") return send(res, 404, "text/html; charset=utf-8", errorPage(404, "Not found", error.message));
+    if (requestKind(req) === "navigation") return sendBody(res, 404, "text/html; charset=utf-8", errorPage(404, "Not found", error.message));
     sendError(res, error);
   }
 
   /** Template helpers for rendering the page at `url` (path and query). */
-  helpers(url: string, outcome: StoredOutcome | undefined): PageHelpers {
+  helpers(url: string, outcome: Outcome | undefined): PageHelpers {
     return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl);
   }
 
@@ -143,10 +143,10 @@ export class Core {
    * shows once. Only the page the submission returns to consumes it, so a stray request
    * (a favicon) does not swallow it.
    */
-  takeOutcome(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): StoredOutcome | undefined {
+  takeOutcome(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Outcome | undefined {
     const raws = readOutcomeCookies(req.headers.cookie);
     if (raws.length === 0) return undefined;
-    let outcome: StoredOutcome | undefined;
+    let outcome: Outcome | undefined;
     for (const raw of raws) if ((outcome = openOutcome(raw, this.secret))) break;
     const secure = facts.origin.startsWith("https:");
     if (!outcome) {

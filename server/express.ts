@@ -3,12 +3,12 @@ import type { Request, Response } from "express";
 import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
 import type { PageHelpers } from "./helpers.js";
 import { sendSubmissionPage } from "./html.js";
-import type { StoredOutcome } from "./outcome.js";
+import type { Outcome } from "./outcome.js";
 
 /** Set on a request re-dispatched to render its return page (the outcome did not fit a cookie). */
 const PAGE_OUTCOME = Symbol("isoform.pageOutcome");
 
-type IsoformRequest = Request & { [PAGE_OUTCOME]?: StoredOutcome };
+type IsoformRequest = Request & { [PAGE_OUTCOME]?: Outcome };
 
 /**
  * The middleware, typed with Node's own request and response so these types need neither

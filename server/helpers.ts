@@ -1,7 +1,7 @@
 import type { ErrorBody, Issue } from "../protocol/errors.js";
 import { ATTR, FORM_ENCTYPE, KEY_FIELD, RETURN_FIELD, errorId } from "../protocol/wire.js";
 import { escapeHtml } from "./html.js";
-import type { StoredOutcome } from "./outcome.js";
+import type { Outcome } from "./outcome.js";
 import { isSensitiveName } from "./outcome.js";
 import { fieldPath } from "../protocol/field-path.js";
 import type { Registry } from "./registry.js";
@@ -42,7 +42,7 @@ export class PageHelpers {
     /** this page's path and query: where forms return to */
     readonly url: string,
     /** the outcome of the last submission from this page, if any */
-    readonly outcome: StoredOutcome | undefined,
+    readonly outcome: Outcome | undefined,
     private readonly scriptUrl: string | undefined,
   ) {}
 
@@ -146,7 +146,7 @@ export class PageHelpers {
     return fn;
   }
 
-  private outcomeOf(fn: AnyServerFn, key: string | number | undefined): StoredOutcome | undefined {
+  private outcomeOf(fn: AnyServerFn, key: string | number | undefined): Outcome | undefined {
     const o = this.outcome;
     if (!o || o.fn !== fn.name || (o.key ?? "") !== keyString(key)) return undefined;
     return o;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { StoredOutcome } from "./outcome.js";
+import type { Outcome } from "./outcome.js";
 
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(value: unknown): string {
@@ -21,7 +21,7 @@ export function errorPage(status: number, title: string, message: string, back =
  * error and every field typed (sensitive ones were removed before), to copy back, so
  * nothing is lost. Both adapters' fallback page renderer.
  */
-export function sendSubmissionPage(res: ServerResponse, outcome: StoredOutcome, status: number): void {
+export function sendSubmissionPage(res: ServerResponse, outcome: Outcome, status: number): void {
   const fields = Object.entries(flatten(outcome.input ?? {}))
     .map(([k, v]) => `<p><label>${escapeHtml(k)}<br><textarea readonly rows="3" cols="60">${escapeHtml(v)}</textarea></label></p>`)
     .join("");

@@ -8,5 +8,5 @@ export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { Registry, defaultRegistry } from "./registry.js";
 export { PageHelpers, type FormOptions } from "./helpers.js";
 export type { UploadedFile } from "./codecs/multipart.js";
-export type { StoredOutcome } from "./outcome.js";
+export type { Outcome } from "./outcome.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";

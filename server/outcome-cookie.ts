@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { StoredOutcome } from "./outcome.js";
+import type { Outcome } from "./outcome.js";
 
 /**
  * The outcome carrier for Post/Redirect/Get: a signed, short-lived, HttpOnly,
@@ -20,7 +20,7 @@ function sign(payload: string, secret: Buffer): string {
 }
 
 /** Seals an outcome into a cookie value, or returns undefined when it would not fit. */
-export function sealOutcome(outcome: StoredOutcome, secret: Buffer): string | undefined {
+export function sealOutcome(outcome: Outcome, secret: Buffer): string | undefined {
   const payload = Buffer.from(toJson(outcome)).toString("base64url");
   if (payload.length + 44 > MAX_COOKIE_VALUE) return undefined;
   return `${payload}.${sign(payload, secret)}`;
@@ -31,7 +31,7 @@ export function sealOutcome(outcome: StoredOutcome, secret: Buffer): string | un
  * written as decimal strings, which is what a form field would re-fill with anyway. The
  * replacer only runs when needed, so the common path pays nothing for it.
  */
-function toJson(outcome: StoredOutcome): string {
+function toJson(outcome: Outcome): string {
   try {
     return JSON.stringify(outcome);
   } catch (err) {
@@ -41,14 +41,14 @@ function toJson(outcome: StoredOutcome): string {
 }
 
 /** Opens a cookie value: undefined unless the signature matches and it has not expired. */
-export function openOutcome(value: string, secret: Buffer, now = Date.now()): StoredOutcome | undefined {
+export function openOutcome(value: string, secret: Buffer, now = Date.now()): Outcome | undefined {
   const dot = value.lastIndexOf(".");
   if (dot <= 0) return undefined;
   const payload = value.slice(0, dot);
   const given = Buffer.from(value.slice(dot + 1));
   const expected = Buffer.from(sign(payload, secret));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  let outcome: StoredOutcome;
+  let outcome: Outcome;
   try {
     outcome = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
   } catch {

@@ -8,7 +8,7 @@ import { isUploadedFile } from "./codecs/multipart.js";
  * It travels in the outcome cookie, or stays in memory when the page is re-rendered in
  * the same response.
  */
-export interface StoredOutcome {
+export interface Outcome {
   /** function name */
   fn: string;
   /** which of several forms of that function (`_isoform_key`), if any */

@@ -9,16 +9,16 @@ import { mergeLimits, type Limits } from "./limits.js";
 import { Redirect, sameOriginPath } from "./redirect.js";
 import type { AnyServerFn, Context } from "./server-fn.js";
 
-/** The handler's outcome: only the response edge decides how each one is rendered. */
-export type Outcome =
+/** How one run of a handler ended: only the response edge decides how each is rendered. */
+export type RunResult =
   | { type: "ok"; value: unknown }
   | { type: "redirect"; location: string }
   | { type: "error"; error: ServerFnError };
 
 /** One run of a server function for one request, with what the response edge needs. */
-export interface Submission {
+export interface FunctionRun {
   fn: AnyServerFn;
-  outcome: Outcome;
+  result: RunResult;
   /** decoded input (our hidden fields removed); undefined when decoding failed */
   input?: unknown;
   /** the hidden return field, unchecked */
@@ -63,8 +63,8 @@ export async function runFunction(
   env: PipelineEnv,
   /** this request's own origin, e.g. `https://app.example` (proxy-aware in the express adapter) */
   origin: string,
-): Promise<Submission> {
-  const sub: Submission = { fn, outcome: { type: "ok", value: undefined } };
+): Promise<FunctionRun> {
+  const run: FunctionRun = { fn, result: { type: "ok", value: undefined } };
   try {
     const method = req.method === "HEAD" ? "GET" : req.method;
     if (method !== fn.method) {
@@ -74,36 +74,36 @@ export async function runFunction(
     const codec = CODECS[fn.encoding];
     const contentType = mediaType(req.headers["content-type"]);
     if (codec.accepts) checkBody(req, fn, codec.accepts, contentType);
-    const input = takeHiddenFields(sub, await codec.decode({ req, query, contentType, limits: limitsFor(fn, env.limits) }));
-    sub.input = input;
-    sub.outcome = { type: "ok", value: await fn.run(input, new RequestContext(req, res)) };
+    const input = takeHiddenFields(run, await codec.decode({ req, query, contentType, limits: limitsFor(fn, env.limits) }));
+    run.input = input;
+    run.result = { type: "ok", value: await fn.run(input, new RequestContext(req, res)) };
   } catch (err) {
     if (isInstance(err, RefusedInput)) {
       // Refused, but the fields it read go back to the page (a file over fileSize).
-      sub.input = takeHiddenFields(sub, err.input);
-      sub.outcome = { type: "error", error: err.error };
+      run.input = takeHiddenFields(run, err.input);
+      run.result = { type: "error", error: err.error };
     } else {
-      sub.outcome = toOutcome(err, fn.name, env);
+      run.result = toRunResult(err, fn.name, env);
     }
   }
-  if (sub.outcome.type === "redirect") {
-    const target = sameOriginPath(sub.outcome.location, origin);
+  if (run.result.type === "redirect") {
+    const target = sameOriginPath(run.result.location, origin);
     if (target === undefined) {
-      env.log(fn.name, new Error(`refused to redirect to ${JSON.stringify(sub.outcome.location)}: not same-origin`));
-      sub.outcome = { type: "error", error: new ServerFnError("The server tried to redirect off-site", { status: 500 }) };
+      env.log(fn.name, new Error(`refused to redirect to ${JSON.stringify(run.result.location)}: not same-origin`));
+      run.result = { type: "error", error: new ServerFnError("The server tried to redirect off-site", { status: 500 }) };
     } else {
-      sub.outcome.location = target;
+      run.result.location = target;
     }
   }
-  return sub;
+  return run;
 }
 
 /**
- * Turns anything thrown into an outcome: the single boundary for unknown throws. Total:
+ * Turns anything thrown into a run result: the single boundary for unknown throws. Total:
  * whatever was thrown (a Proxy whose traps throw, getters that rethrow), it returns an
- * outcome and never throws, and a logger that throws is ignored.
+ * result and never throws, and a logger that throws is ignored.
  */
-export function toOutcome(err: unknown, name: string, env: Pick<PipelineEnv, "production" | "log">): Outcome {
+export function toRunResult(err: unknown, name: string, env: Pick<PipelineEnv, "production" | "log">): RunResult {
   if (isInstance(err, Redirect)) {
     const location = readSafely(() => err.location);
     if (typeof location === "string") return { type: "redirect", location };
@@ -167,11 +167,11 @@ export function safeLog(env: Pick<PipelineEnv, "log">, name: string, err: unknow
 }
 
 /** Our hidden form fields (return page, form key) taken off the input, onto the submission. */
-function takeHiddenFields(sub: Submission, input: unknown): unknown {
+function takeHiddenFields(run: FunctionRun, input: unknown): unknown {
   if (!input || typeof input !== "object" || Array.isArray(input) || !(RETURN_FIELD in input || KEY_FIELD in input)) return input;
   const { [RETURN_FIELD]: returnTo, [KEY_FIELD]: key, ...rest } = input as Record<string, unknown>;
-  sub.returnTo = returnTo;
-  if (typeof key === "string") sub.key = key;
+  run.returnTo = returnTo;
+  if (typeof key === "string") run.key = key;
   return rest;
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { ENHANCED_HEADER } from "../protocol/wire.js";
 
 /**
- * Who is calling (SPEC §2): the client script or a typed stub (`enhanced`), htmx, a plain
+ * Who is calling (docs/protocol.md §3): the client script or a typed stub (`enhanced`), htmx, a plain
  * form submitted by a browser (`navigation`), or any other program (`api`, answered like
  * `enhanced`). Only the response edge looks at this; the pipeline does not.
  */

@@ -26,7 +26,7 @@ export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefi
   prefix?: string;
   /** path under the prefix, default the name */
   endpoint?: string;
-  /** wire encoding, default `url` (SPEC §2) */
+  /** wire encoding, default `url` (docs/protocol.md §2) */
   encoding?: Encoding;
   /** any Standard Schema validator; its output type is the handler's input type */
   input?: S;

@@ -3,7 +3,7 @@ import { startApp } from "./support/app.js";
 import { request } from "./support/request.js";
 
 /**
- * The cross-origin matrix of SPEC §5 (Go's CrossOriginProtection): Sec-Fetch-Site first,
+ * The cross-origin matrix of docs/protocol.md §6 (Go's CrossOriginProtection): Sec-Fetch-Site first,
  * then Origin against the request's own origin or a trusted one; no headers is not a
  * browser and passes; GET functions and opted-out functions are never checked.
  */

@@ -5,7 +5,7 @@ import { startApp } from "./support/app.js";
 import { listen } from "./support/listen.js";
 import { formPost, navigationHeaders, request } from "./support/request.js";
 
-// Every error type and status of SPEC §2, as the envelope `{error: {type, message, ...}}`.
+// Every error type and status of docs/protocol.md §4, as the envelope `{error: {type, message, ...}}`.
 let app: Awaited<ReturnType<typeof startApp>>;
 beforeAll(async () => (app = await startApp()));
 afterAll(() => app.close());

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { PageHelpers } from "../server/helpers.js";
-import type { StoredOutcome } from "../server/outcome.js";
+import type { Outcome } from "../server/outcome.js";
 import { testRegistry } from "./support/app.js";
 
 // The template helpers render the markup of docs/markup.md from a page's outcome.
 const { registry } = testRegistry();
-const failure = (fn: string, input: Record<string, unknown>, issues: { path: (string | number)[]; message: string }[], key?: string): StoredOutcome => ({
+const failure = (fn: string, input: Record<string, unknown>, issues: { path: (string | number)[]; message: string }[], key?: string): Outcome => ({
   fn, to: "/p", exp: Date.now() + 1000, ok: false, input, error: { type: "Validation", message: "Invalid input", issues }, ...(key ? { key } : {}),
 });
-const helpers = (outcome?: StoredOutcome, script?: string) => new PageHelpers(registry, "/p?q=1", outcome, script);
+const helpers = (outcome?: Outcome, script?: string) => new PageHelpers(registry, "/p?q=1", outcome, script);
 
 describe("form()", () => {
   it("writes method, action, enctype, markers and the return field", () => {
@@ -79,7 +79,7 @@ describe("several forms of one function", () => {
   });
 
   it("result() gives the value of a success for that form only", () => {
-    const ok: StoredOutcome = { fn: "add_todo", to: "/p", exp: Date.now() + 1000, ok: true, value: { id: 3 }, key: "3" };
+    const ok: Outcome = { fn: "add_todo", to: "/p", exp: Date.now() + 1000, ok: true, value: { id: 3 }, key: "3" };
     expect(helpers(ok).result("add_todo", 3)).toEqual({ id: 3 });
     expect(helpers(ok).result("add_todo", 4)).toBeUndefined();
     expect(helpers(ok).result("conflict")).toBeUndefined();

@@ -14,7 +14,7 @@ export interface AppOptions {
 const require = createRequire(import.meta.url);
 const HTMX = require.resolve("htmx.org/dist/htmx.min.js");
 
-/** The todo demo: SPEC §6. */
+/** The todo demo: the todo list of isoform's README, with a profile form for uploads. */
 export function createApp(options: AppOptions): express.Express {
   const store = new Store(options.dbFile);
   useStore(store);

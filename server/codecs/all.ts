@@ -9,7 +9,7 @@ import { urlCodec } from "./url.js";
 
 export type { Codec, DecodeInput } from "./codec.js";
 
-/** Every encoding of SPEC §2, by name. */
+/** Every encoding of docs/protocol.md §2, by name. */
 export const CODECS: Record<Encoding, Codec> = {
   url: urlCodec,
   "get-json": getJsonCodec,

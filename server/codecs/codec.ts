@@ -14,7 +14,7 @@ export interface DecodeInput {
 }
 
 /**
- * One encoding of SPEC §2: how a request's input is decoded and how a result (or an
+ * One encoding of docs/protocol.md §2: how a request's input is decoded and how a result (or an
  * error envelope) is encoded. Each lives in its own file; `test/codecs.test.ts` runs one
  * conformance suite against all of them.
  */

@@ -3,7 +3,7 @@
  * carries exactly the same thing: the submitter's formaction/formmethod/formenctype win
  * over the form's, and FormData includes the submitter's own name=value.
  */
-export interface FormSubmission {
+export interface FormRequest {
   url: string;
   method: "GET" | "POST";
   body?: FormData | URLSearchParams;
@@ -13,7 +13,7 @@ export interface FormSubmission {
   pairs: [string, string][];
 }
 
-export function formSubmission(form: HTMLFormElement, submitter: HTMLElement | null): FormSubmission | undefined {
+export function formRequest(form: HTMLFormElement, submitter: HTMLElement | null): FormRequest | undefined {
   const attr = (name: string) => submitter?.getAttribute(`form${name}`) ?? form.getAttribute(name);
   const url = new URL(attr("action") ?? "", location.href);
   const method = (attr("method") ?? "get").toUpperCase();
