@@ -41,6 +41,11 @@ export interface RequestFacts {
   origin: string;
   /** path and query as the browser sent them */
   url: string;
+  /**
+   * where isoform is mounted ("" at the root; "/shop" under `app.use("/shop", …)`): function
+   * paths and the script's URL are under it, in the page's forms too
+   */
+  base?: string;
 }
 
 export type PageRenderer = (req: IncomingMessage, res: ServerResponse, outcome: Outcome, status: number) => void;
@@ -103,11 +108,11 @@ export class Core {
     if (res.headersSent || res.destroyed) return;
     let env = this.respondEnvs.get(renderPage);
     if (!env) {
-      env = { secret: this.secret, renderPage, pageHelpers: (url) => this.helpers(url, undefined) };
+      env = { secret: this.secret, renderPage, pageHelpers: (url, base) => this.helpers(url, undefined, base) };
       this.respondEnvs.set(renderPage, env);
     }
     try {
-      respond(req, res, run, env, facts.origin);
+      respond(req, res, run, env, facts);
     } catch (err) {
       // The result could not be written (a BigInt for JSON, a view that threw): the same
       // boundary as a handler's unknown throw (logged, "Internal error" in production).
@@ -134,8 +139,8 @@ export class Core {
   }
 
   /** Template helpers for rendering the page at `url` (path and query). */
-  helpers(url: string, outcome: Outcome | undefined): PageHelpers {
-    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl);
+  helpers(url: string, outcome: Outcome | undefined, base = ""): PageHelpers {
+    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl, base);
   }
 
   /**

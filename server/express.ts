@@ -46,11 +46,13 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
     const r = req as IsoformRequest;
     // The return page must be a page: a server function's own URL (a GET function's form
     // posted back to itself) would run the function again, fail again, and loop.
-    if (r[PAGE_OUTCOME] || core.match(outcome.to) !== undefined) return sendSubmissionPage(res, outcome, status);
+    if (r[PAGE_OUTCOME] || core.match(withinBase(outcome.to, r.baseUrl)) !== undefined) return sendSubmissionPage(res, outcome, status);
     // Re-dispatch as a GET of the return page, so the app's own route renders it with the
     // outcome in hand. The body is consumed; no body parser may try to read it again.
     r.method = "GET";
     r.url = r.originalUrl = outcome.to;
+    // From the top: express's routers add to the baseUrl they find on the request.
+    r.baseUrl = "";
     r[PAGE_OUTCOME] = outcome;
     delete r.headers["content-length"];
     delete r.headers["content-type"];
@@ -58,7 +60,10 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
     res.statusCode = status;
     res.setHeader("Cache-Control", "no-store");
     // `app.handle` is express's own entry point for a request (public in practice, untyped).
-    const app = r.app as unknown as { handle(req: Request, res: Response, done: (err?: unknown) => void): void };
+    // The top-level app, not a sub-app isoform may be mounted in: `outcome.to` is a full path.
+    type App = { handle(req: Request, res: Response, done: (err?: unknown) => void): void; parent?: App };
+    let app = r.app as unknown as App;
+    while (app.parent) app = app.parent;
     app.handle(r, res as Response, (err?: unknown) => {
       if (res.headersSent) return;
       if (err) core.env.log("(page render)", err);
@@ -71,16 +76,19 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
     const req = request as Request;
     const res = response as Response;
     const url = req.originalUrl;
-    const m = core.match(url);
+    // Mounted under a path (`app.use("/shop", isoform())`, or in a sub-app mounted there),
+    // functions and the script are served under it and the page helpers write it.
+    const base = req.baseUrl;
+    const m = core.match(withinBase(url, base));
+    const facts = { origin: `${req.protocol}://${hostOf(req)}`, url, base };
     if (m === undefined) {
       const r = req as IsoformRequest;
-      const facts = { origin: `${req.protocol}://${req.host}`, url };
       const outcome = r[PAGE_OUTCOME] ?? (req.method === "GET" ? core.takeOutcome(req, res, facts) : undefined);
-      res.locals.isoform = core.helpers(url, outcome);
+      res.locals.isoform = core.helpers(url, outcome, base);
       return next();
     }
     if (m.type === "function") {
-      void core.serveFunction(req, res, m, { origin: `${req.protocol}://${req.host}`, url }, renderPage);
+      void core.serveFunction(req, res, m, facts, renderPage);
     } else if (m.type === "asset") {
       core.serveAsset(req, res, m.name);
     } else {
@@ -88,4 +96,21 @@ export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
     }
   };
   return Object.assign(middleware, { core });
+}
+
+/** A full path seen from where isoform is mounted: "/shop/api/x" under "/shop" → "/api/x". */
+function withinBase(url: string, base: string): string {
+  return base && url.startsWith(base) ? url.slice(base.length) || "/" : url;
+}
+
+/**
+ * The request's host with its port, honouring `trust proxy` for `X-Forwarded-Host`, in
+ * express 4 and 5 alike: express 4's `req.host` drops the port, 5's keeps it.
+ */
+function hostOf(req: Request): string {
+  const trust = req.app.get("trust proxy fn") as ((addr: string | undefined, i: number) => boolean) | undefined;
+  let host = req.get("X-Forwarded-Host");
+  if (!host || !trust?.(req.socket.remoteAddress, 0)) host = req.get("Host") ?? "";
+  const comma = host.indexOf(",");
+  return comma < 0 ? host : host.slice(0, comma).trimEnd();
 }

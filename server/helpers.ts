@@ -44,6 +44,8 @@ export class PageHelpers {
     /** the outcome of the last submission from this page, if any */
     readonly outcome: Outcome | undefined,
     private readonly scriptUrl: string | undefined,
+    /** where isoform is mounted ("" at the root): prefixed to function paths and the script URL */
+    private readonly base = "",
   ) {}
 
   /** The opening `<form>` tag and hidden fields of a server function. Close it with `</form>`. */
@@ -51,7 +53,7 @@ export class PageHelpers {
     const fn = this.fn(ref);
     const attrs: Record<string, string | number | boolean | undefined> = {
       method: fn.method.toLowerCase(),
-      action: fn.path,
+      action: this.base + fn.path,
       enctype: FORM_ENCTYPE[fn.encoding],
       [ATTR.fn]: fn.name,
       [ATTR.key]: options.key,
@@ -137,7 +139,7 @@ export class PageHelpers {
 
   /** The client script's tag ("" when it has not been built). */
   script(): string {
-    return this.scriptUrl ? `<script type="module" async src="${escapeHtml(this.scriptUrl)}"></script>` : "";
+    return this.scriptUrl ? `<script type="module" async src="${escapeHtml(this.base + this.scriptUrl)}"></script>` : "";
   }
 
   private fn(ref: FnRef): AnyServerFn {

@@ -6,6 +6,7 @@ import type { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import { echoableInput, type Outcome } from "./outcome.js";
 import { OUTCOME_TTL_MS, outcomeCookie, sealOutcome } from "./outcome-cookie.js";
+import type { RequestFacts } from "./core.js";
 import type { FunctionRun } from "./pipeline.js";
 import { sameOriginPath, withoutFragment } from "./redirect.js";
 import { requestKind } from "./request-kind.js";
@@ -15,7 +16,7 @@ export interface RespondEnv {
   /** Renders the return page in this response with the outcome, when it cannot travel by cookie. */
   renderPage: (req: IncomingMessage, res: ServerResponse, outcome: Outcome, status: number) => void;
   /** Template helpers for the page an htmx request came from, for a function's HTML view. */
-  pageHelpers: (url: string) => PageHelpers;
+  pageHelpers: (url: string, base: string | undefined) => PageHelpers;
 }
 
 /**
@@ -23,7 +24,8 @@ export interface RespondEnv {
  * API callers get data or an error envelope; htmx gets HTML or `HX-Redirect`; a browser
  * without JavaScript gets a 303 back to its page (Post/Redirect/Get).
  */
-export function respond(req: IncomingMessage, res: ServerResponse, run: FunctionRun, env: RespondEnv, origin: string): void {
+export function respond(req: IncomingMessage, res: ServerResponse, run: FunctionRun, env: RespondEnv, facts: RequestFacts): void {
+  const { origin } = facts;
   const kind = requestKind(req);
   if (kind === "navigation") return respondNavigation(req, res, run, env, origin);
   const { result, fn } = run;
@@ -38,7 +40,7 @@ export function respond(req: IncomingMessage, res: ServerResponse, run: Function
   }
   if (kind === "htmx" && fn.view) {
     const page = sameOriginPath(req.headers["hx-current-url"], origin) ?? "/";
-    return sendBody(res, 200, "text/html; charset=utf-8", fn.view(result.value, env.pageHelpers(page), req));
+    return sendBody(res, 200, "text/html; charset=utf-8", fn.view(result.value, env.pageHelpers(page, facts.base), req));
   }
   const codec = CODECS[fn.encoding];
   sendBody(res, 200, codec.responseType, codec.encode(result.value));

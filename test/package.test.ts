@@ -189,6 +189,15 @@ describe.each([
     expect(res.json()).toEqual({ hello: "Bo" });
   });
 
+  it("knows its own origin, port included: an Origin-only post from it passes, a foreign one is refused", async () => {
+    // Browsers without Fetch Metadata send only Origin; express 4's req.host drops the port.
+    const headers = { "x-isoform": "1", "content-type": "application/x-www-form-urlencoded" };
+    const own = await request(`${running.url}/api/greet`, { method: "POST", headers: { ...headers, origin: running.url }, body: "who=Cy" });
+    expect(own.status).toBe(200);
+    const foreign = await request(`${running.url}/api/greet`, { method: "POST", headers: { ...headers, origin: "http://evil.example" }, body: "who=Cy" });
+    expect(foreign.status).toBe(403);
+  });
+
   it("serves the browser script named by the page's script tag", async () => {
     const page = await request(`${running.url}/`);
     const src = /<script type="module" async src="([^"]+)"/.exec(page.text)?.[1];
