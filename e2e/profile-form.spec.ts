@@ -67,3 +67,20 @@ test("a file that is not an image is refused with its own error", async ({ page,
   await expect(page.locator("#isoform-update_profile--avatar")).toHaveText("The avatar must be a PNG, JPEG, GIF or WebP image");
   await expect(page.getByLabel("City")).toHaveValue("London");
 });
+
+test("a file over the size limit is refused and everything typed comes back except the password", async ({ page, open, scriptMode }) => {
+  await open("/profile");
+  const name = unique("Hedy");
+  await fill(page, name);
+  // Over the function's fileSize (2 MB): the request is refused (413) before validation.
+  await page.getByLabel(/^Avatar/).setInputFiles({ name: "huge.png", mimeType: "image/png", buffer: Buffer.alloc(3 * 1024 * 1024, 1) });
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.locator("#isoform-update_profile--")).toContainText('The file "huge.png" exceeds the limit of 2097152 (limits.fileSize)');
+  await expect(page.getByLabel("Name")).toHaveValue(name);
+  await expect(page.getByLabel("Email")).toHaveValue("ada@example.com");
+  await expect(page.getByLabel("Street")).toHaveValue("12 Analytical Row");
+  await expect(page.getByLabel("City")).toHaveValue("London");
+  await expect(page.getByLabel("Tag 2")).toHaveValue("engines");
+  await expect(page.getByLabel(/^Password/)).toHaveValue(scriptMode === "on" ? "correct horse" : "");
+  await expect(page.locator("#saved-name")).not.toHaveText(name);
+});

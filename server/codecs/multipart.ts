@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import busboy from "busboy";
 import { CONTENT_TYPE } from "../../protocol/wire.js";
-import { bodyTimedOut, declaredOver, tooLarge } from "../body.js";
+import { bodyTimedOut, tooLarge } from "../body.js";
 import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
 import { deserializationError } from "../shape.js";
@@ -40,9 +40,10 @@ export const multipartCodec: Codec = {
   accepts: CONTENT_TYPE.multipart,
   responseType: "application/json; charset=utf-8",
   decode({ req, limits }) {
-    // Fields share the body limit; files have their own (fileSize × files) on top of it.
+    // Fields share the body limit; files have their own (fileSize × files) on top of it. A
+    // body declared larger is still read up to this limit, not refused unread: the fields
+    // before the file (a browser sends them in the form's order) go back to the page.
     const max = limits.bodySize + limits.fileSize * limits.files;
-    if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
     return new Promise((settleOk, settleErr) => {
       const timer = setTimeout(() => fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
       const resolve = (value: unknown) => {
@@ -89,9 +90,25 @@ export const multipartCodec: Codec = {
         if (failed) return;
         failed = true;
         req.unpipe(bb);
+        req.off("data", count);
         // Drain the rest so the client still reads our answer; a timed-out one is closed instead.
         req.resume();
-        reject(err instanceof ServerFnError ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
+        reject(err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
+      };
+      /** The fields read so far, for a refusal that brings them back to the page. */
+      const fieldsSoFar = (): Record<string, unknown> => {
+        try {
+          return parseQuery(pairs.join("&"), limits);
+        } catch {
+          return {};
+        }
+      };
+      let received = 0;
+      const count = (chunk: Buffer) => {
+        received += chunk.length;
+        // The byte that crosses the limit ends the request; a file already over its own
+        // limit is the clearer reason to give.
+        if (received > max) fail(new RefusedInput(refusal ?? tooLarge("bodySize", "The form with its files", max), fieldsSoFar()));
       };
       const done = () => {
         if (failed || !finished || pending > 0) return;
@@ -175,6 +192,7 @@ export const multipartCodec: Codec = {
         done();
       });
       req.on("error", (err) => fail(deserializationError(`The request body could not be read: ${describe(err)}`)));
+      req.on("data", count);
       req.pipe(bb);
     });
   },
