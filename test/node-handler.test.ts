@@ -62,7 +62,16 @@ describe("createRequestHandler (node:http)", () => {
     expect(html).toContain('<script type="module" async src="/_isoform/client/isoform-TEST.js"></script>');
   });
 
-  it("renders a plain page keeping the input when the outcome is too big for a cookie", async () => {
+  it("renders the app's own page through fallback, with the error status, when the outcome is too big for a cookie", async () => {
+    const title = "t".repeat(50_000);
+    const res = await formPost(server.url + "/api/add_todo", `title=${title}&_isoform_return=%2Fpage`, navigationHeaders());
+    expect(res.status).toBe(422);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.text).toContain(`<p id="v">${title}</p>`);
+    expect(res.text).toContain("Title is too long");
+  });
+
+  it("renders a plain page keeping the input when the outcome is too big for a cookie and there is no fallback", async () => {
     const { registry } = testRegistry();
     const bare = await listen(createRequestHandler({ registry, secret: "s", production: true, log: () => {} }));
     try {
