@@ -231,6 +231,23 @@ describe("dependencies", () => {
   });
 });
 
+describe("a user's own browser bundle", () => {
+  it("bundles isoform/client with esbuild, the CBOR codec in a chunk of its own loaded only when used", async () => {
+    const app = apps.express5!;
+    writeFileSync(join(app, "bundle-entry.js"), `import { stub, createServerAction } from "isoform/client";\n` +
+      `const add = stub({ name: "add_todo", path: "/api/add_todo", method: "POST", encoding: "url" });\n` +
+      `createServerAction(add).dispatch({ title: "x" });\n`);
+    const { build } = await import("esbuild");
+    const result = await build({ entryPoints: [join(app, "bundle-entry.js")], absWorkingDir: app, bundle: true, splitting: true, format: "esm", minify: true, outdir: join(app, "out"), metafile: true, logLevel: "silent" });
+    const outputs = Object.values(result.metafile.outputs);
+    const entry = outputs.find((o) => o.entryPoint === "bundle-entry.js")!;
+    const lazy = outputs.filter((o) => o !== entry);
+    expect(Object.keys(entry.inputs).filter((i) => i.includes("cbor"))).toEqual([]);
+    expect(lazy.some((o) => Object.keys(o.inputs).some((i) => i.includes("node_modules/cbor-x/")))).toBe(true);
+    expect(entry.bytes).toBeLessThan(8000);
+  });
+});
+
 describe("types", () => {
   it("a consumer's strict TypeScript checks against the published declarations (skipLibCheck off)", async () => {
     const app = apps.express5!;
