@@ -1,16 +1,17 @@
 /**
  * `npm run bench` — prints every figure of the benchmark, measured side by side in one run.
- * One part only: `npx tsx bench/run.ts throughput|size|decode|memory|browser` (throughput takes
+ * One part only: `npx tsx bench/run.ts throughput|size|decode|cold|memory|browser` (throughput takes
  * an optional scenario filter: `npx tsx bench/run.ts throughput cbor`).
  */
 import { browserLatency } from "./browser.js";
+import { cold } from "./cold.js";
 import { decode } from "./decode.js";
 import { memory } from "./memory.js";
 import { size } from "./size.js";
 import { throughput } from "./throughput.js";
 
 const [part, filter] = process.argv.slice(2);
-const parts = part ? [part] : ["size", "throughput", "decode", "memory", "browser"];
+const parts = part ? [part] : ["size", "throughput", "decode", "cold", "memory", "browser"];
 const started = Date.now();
 const verdicts: string[] = [];
 
@@ -19,11 +20,12 @@ for (const p of parts) {
     p === "size" ? size()
     : p === "throughput" ? await throughput({ rounds: 4, seconds: 1.5, only: filter })
     : p === "decode" ? await decode()
+    : p === "cold" ? await cold()
     : p === "memory" ? await memory()
     : p === "browser" ? await browserLatency()
     : undefined;
   if (!result) {
-    console.error(`bench: unknown part "${p}"; use throughput, size, decode, memory or browser`);
+    console.error(`bench: unknown part "${p}"; use throughput, size, decode, cold, memory or browser`);
     process.exit(2);
   }
   for (const line of result.lines) console.log(line);
