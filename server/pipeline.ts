@@ -133,7 +133,11 @@ function ownError(err: unknown): ServerFnError | undefined {
     const options: ConstructorParameters<typeof ServerFnError>[1] = { type, status };
     if (issues !== undefined) {
       if (!Array.isArray(issues)) return undefined;
-      options.issues = issues.map((i: Issue) => ({ path: Array.from(i.path, (seg) => (typeof seg === "number" ? seg : String(seg))), message: String(i.message) }));
+      // An issue without a path belongs to the whole form, as a validator's would.
+      options.issues = issues.map((i: Issue) => ({
+        path: Array.isArray(i?.path) ? Array.from(i.path, (seg) => (typeof seg === "number" ? seg : String(seg))) : [],
+        message: String(i?.message ?? ""),
+      }));
     }
     if (typeof limit === "string") options.limit = limit;
     return new ServerFnError(message, options);
@@ -238,11 +242,17 @@ function mediaType(header: string | undefined): string {
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
-/** The `charset` parameter of a Content-Type, lower-case and unquoted; undefined when absent. */
+/**
+ * The `charset` parameter of a Content-Type, lower-case and unquoted; undefined when absent.
+ * Parameters are read one by one, so `charset=` inside another's quoted value is not it.
+ */
 function charsetOf(header: string | undefined): string | undefined {
   if (!header || !header.includes(";")) return undefined;
-  const m = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header);
-  return m ? m[1]!.toLowerCase() : undefined;
+  const param = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/g;
+  for (let m; (m = param.exec(header)); ) {
+    if (m[1]!.toLowerCase() === "charset") return (m[2] ?? m[3] ?? "").replace(/\\(.)/g, "$1").toLowerCase();
+  }
+  return undefined;
 }
 
 function isEmpty(req: IncomingMessage): boolean {

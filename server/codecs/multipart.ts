@@ -58,9 +58,9 @@ export const multipartCodec: Codec = {
       try {
         bb = busboy({
           headers: req.headers,
-          // Names and filenames are UTF-8, as browsers send them. Values are read as latin1
-          // (one char per byte, lossless) so `textField` can refuse invalid UTF-8.
-          defParamCharset: "utf8",
+          // Names, filenames and values are read as latin1 (one char per byte, lossless), so
+          // `utf8Text` can refuse what is not UTF-8 instead of patching it with U+FFFD.
+          defParamCharset: "latin1",
           defCharset: "latin1",
           limits: {
             fileSize: limits.fileSize,
@@ -121,11 +121,12 @@ export const multipartCodec: Codec = {
         }
       };
 
-      bb.on("field", (name, value, info) => {
+      bb.on("field", (rawName, value, info) => {
         try {
-          if (typeof name !== "string" || name === "") throw deserializationError("A form field has no name; give every part a name in its Content-Disposition");
+          if (typeof rawName !== "string" || rawName === "") throw deserializationError("A form field has no name; give every part a name in its Content-Disposition");
+          const name = utf8Text(rawName, "A form field's name");
           if (info.valueTruncated) throw tooLarge("bodySize", `The field "${name}"`, limits.bodySize);
-          const text = textField(value);
+          const text = utf8Text(value, "A form field");
           fieldBytes += name.length + text.length;
           if (fieldBytes > limits.bodySize) throw tooLarge("bodySize", "The form's fields together", limits.bodySize);
           pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(text)}`);
@@ -133,10 +134,15 @@ export const multipartCodec: Codec = {
           fail(err);
         }
       });
-      bb.on("file", (name, stream, info) => {
+      bb.on("file", (rawName, stream, info) => {
+        // First, before anything can throw: a body cut off inside a file errors on the file's
+        // stream, not only on busboy's, and an unheard 'error' event ends the process.
+        stream.on("error", fail);
         try {
           // Without a name a file has no place in the input (it used to land at "undefined").
-          if (typeof name !== "string" || name === "") throw deserializationError("A file part has no name; give every part a name in its Content-Disposition");
+          if (typeof rawName !== "string" || rawName === "") throw deserializationError("A file part has no name; give every part a name in its Content-Disposition");
+          const name = utf8Text(rawName, "A file field's name");
+          const filename = info.filename === undefined ? "" : utf8Text(info.filename, "A file name");
           const key = encodeURIComponent(name);
           const chunks: Buffer[] = [];
           let size = 0;
@@ -151,21 +157,18 @@ export const multipartCodec: Codec = {
             // busboy drops the rest of this file; the form's fields are still read.
             over = true;
             chunks.length = 0;
-            refusal ??= tooLarge("fileSize", `The file "${info.filename ?? name}"`, limits.fileSize);
+            refusal ??= tooLarge("fileSize", `The file "${filename || name}"`, limits.fileSize);
           });
-          // A body cut off inside a file errors on the file's stream, not only on busboy's: an
-          // unheard 'error' event would take the whole process down.
-          stream.on("error", fail);
           stream.on("close", () => {
             pending--;
             try {
               // A file input left empty still sends a part with no name and no bytes: skip it,
               // as a handler would otherwise see a phantom empty file.
-              if (over || (!info.filename && size === 0)) return done();
+              if (over || (!filename && size === 0)) return done();
               // One copy (the concat); the Uint8Array is a view of it, not a second copy.
               const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
               const index = files.push({
-                name: info.filename ?? "",
+                name: filename,
                 type: info.mimeType || "application/octet-stream",
                 size,
                 bytes: new Uint8Array(joined.buffer, joined.byteOffset, size),
@@ -200,21 +203,21 @@ export const multipartCodec: Codec = {
 };
 
 /**
- * A text field's value as UTF-8. busboy read the bytes as latin1, one char per byte, unless
- * the part declared a charset of its own (only non-browser clients do): then the chars are
+ * A name or value as UTF-8. busboy read the bytes as latin1, one char per byte, unless the
+ * part declared a charset of its own (only non-browser clients do): then the chars are
  * busboy's decoding, kept if well-formed.
  */
-function textField(value: string): string {
+function utf8Text(value: string, what: string): string {
   // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(value)) return value;
   if (/[^\x00-\xff]/.test(value)) {
-    if (!value.isWellFormed()) throw deserializationError("A form field's text is not well-formed Unicode (a lone surrogate); send UTF-8");
+    if (!value.isWellFormed()) throw deserializationError(`${what} is not well-formed Unicode (a lone surrogate); send UTF-8`);
     return value;
   }
   try {
     return utf8.decode(Buffer.from(value, "latin1"));
   } catch {
-    throw deserializationError("A form field is not valid UTF-8; send UTF-8 text");
+    throw deserializationError(`${what} is not valid UTF-8; send UTF-8 text`);
   }
 }
 

@@ -1,5 +1,7 @@
+import { isAscii } from "node:buffer";
 import { CONTENT_TYPE } from "../../protocol/wire.js";
 import { readBody } from "../body.js";
+import { deserializationError } from "../shape.js";
 import { encodeJson, type Codec } from "./codec.js";
 import { parseQuery } from "./qs-parse.js";
 
@@ -10,7 +12,20 @@ export const urlCodec: Codec = {
   responseType: "application/json; charset=utf-8",
   async decode({ req, limits }) {
     const body = await readBody(req, limits.bodySize, limits.bodyTimeout);
-    return parseQuery(body.toString("utf8"), limits);
+    return parseQuery(utf8Text(body), limits);
   },
   encode: encodeJson,
 };
+
+// Fatal: bytes that are not UTF-8 are refused, not patched with U+FFFD, as in every text codec.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A body as text. Browsers percent-encode everything else, so ASCII (native check) is the fast path. */
+function utf8Text(body: Buffer): string {
+  if (isAscii(body)) return body.toString("latin1");
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw deserializationError("The body is not valid UTF-8; percent-encode the form data as UTF-8");
+  }
+}

@@ -18,8 +18,9 @@
 import express from "express";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { runInNewContext } from "node:vm";
 import { z } from "zod";
-import { createRequestHandler, isoform, serverFn, type Limits, type PageHelpers, type StandardSchemaV1, type UploadedFile } from "../../server/index.js";
+import { createRequestHandler, isoform, redirect, serverFn, type Limits, type PageHelpers, type StandardSchemaV1, type UploadedFile } from "../../server/index.js";
 import { testRegistry } from "./app.js";
 
 export type ChildMode = "express" | "node" | "express-throwing-log" | "node-throwing-log";
@@ -105,6 +106,32 @@ serverFn(
 );
 serverFn({ name: "throw_validator", registry, input: throwingSchema }, async (input) => input);
 
+// Values a handler returns that cannot be encoded, and a redirect to a value that cannot be read.
+serverFn({ name: "return_tojson_self", registry }, async () => ({
+  toJSON() {
+    throw selfThrower();
+  },
+}));
+serverFn({ name: "return_proxy", registry }, async () => trapProxy());
+serverFn({ name: "return_proxy_cbor", encoding: "cbor", registry }, async () => trapProxy());
+serverFn({ name: "redirect_proxy", registry }, async () => redirect(trapProxy() as never));
+
+/**
+ * A validator answering with a Promise of another realm (as one built in a `vm` context, or
+ * a library with its own Promise, would): a thenable, not `instanceof Promise` here.
+ */
+const otherRealmSchema: StandardSchemaV1<unknown, Record<string, unknown>> = {
+  "~standard": {
+    version: 1,
+    vendor: "x",
+    validate: (value) =>
+      runInNewContext("Promise.resolve(v && v.title ? { value: v } : { issues: [{ message: 'Title is required', path: ['title'] }] })", { v: value }) as Promise<
+        StandardSchemaV1.Result<Record<string, unknown>>
+      >,
+  },
+};
+serverFn({ name: "validated_other_realm", registry, input: otherRealmSchema }, async (input) => ({ handlerGot: input ?? "nothing" }));
+
 /** Files come back as their name and size, fields as they were. */
 function summarize(input: Record<string, unknown>): Record<string, unknown> {
   const isFile = (v: unknown): v is UploadedFile => typeof v === "object" && v !== null && "bytes" in v;
@@ -116,6 +143,9 @@ serverFn({ name: "echo_cbor_big", encoding: "cbor", registry, limits: { bodySize
 // `bodyTimeout` (ms) is a limit being added; the loose type keeps this file compiling either way.
 const slowLimits: Partial<Limits> & Record<string, number> = { bodyTimeout: 500 };
 serverFn({ name: "slow_body", registry, limits: slowLimits }, async (input) => input);
+serverFn({ name: "slow_json", encoding: "json", registry, limits: slowLimits }, async (input) => input);
+serverFn({ name: "slow_cbor", encoding: "cbor", registry, limits: slowLimits }, async (input) => input);
+serverFn({ name: "slow_multipart", encoding: "multipart", registry, limits: slowLimits }, async (input) => summarize(input));
 
 // The fuzz's targets (test/fuzz-bodies.test.ts): a validated function and a
 // prototype-pollution sink per encoding.
