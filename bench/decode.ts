@@ -7,6 +7,7 @@ import { cborCodec } from "../server/codecs/cbor.js";
 import type { Codec } from "../server/codecs/codec.js";
 import { isUploadedFile, multipartCodec } from "../server/codecs/multipart.js";
 import { mergeLimits } from "../server/limits.js";
+import { NodeBody } from "../server/node-body.js";
 
 /**
  * Decode throughput of isoform's hardened codecs next to the raw libraries they wrap, in
@@ -34,8 +35,8 @@ interface Body {
 /**
  * A request-like stream: the body pre-pushed in chunks (cheaper than `Readable.from`, whose
  * async iterator adds promise hops per chunk to both sides alike and so would blur the
- * ratio), plus `headers` and `method`. server/body.ts and the multipart codec use only
- * `headers`, `on`/`off` of data/end/error, `pipe`/`unpipe` and `resume`.
+ * ratio), plus `headers` and `method`, read by the codecs through `NodeBody` (server/node-body.ts)
+ * as a node:http request is: `on`/`off` of data/end/error, `pipe`/`unpipe` and `resume`.
  */
 function fakeRequest(body: Body): IncomingMessage {
   const req = new Readable({ read() {} }) as Readable & { headers: Record<string, string>; method: string };
@@ -46,8 +47,11 @@ function fakeRequest(body: Body): IncomingMessage {
   return req as unknown as IncomingMessage;
 }
 
-const isoform = (codec: Codec) => (body: Body) =>
-  codec.decode({ req: fakeRequest(body), query: "", contentType: body.contentType, limits: LIMITS });
+const isoform = (codec: Codec) => (body: Body) => {
+  const req = fakeRequest(body);
+  const request = { body: new NodeBody(req), header: (name: string) => body.headers[name] };
+  return codec.decode({ request, query: "", contentType: body.contentType, limits: LIMITS });
+};
 
 // ---------------------------------------------------------------- CBOR
 

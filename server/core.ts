@@ -1,19 +1,19 @@
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { ServerFnError } from "../protocol/errors.js";
 import { CLIENT_PATH } from "../protocol/wire.js";
 import { IMMUTABLE, loadClientAssets, type ClientAssets } from "./client-assets.js";
 import { normalizeOrigins } from "./cross-origin.js";
 import { PageHelpers } from "./helpers.js";
-import { errorPage } from "./html.js";
 import { checkLimits, type Limits } from "./limits.js";
 import type { Outcome } from "./outcome.js";
 import { clearOutcomeCookie, openOutcome, readOutcomeCookies } from "./outcome-cookie.js";
 import { runFunction, safeLog, toRunResult, type PipelineEnv } from "./pipeline.js";
 import { describe, describeWithStack } from "./describe.js";
 import { defaultRegistry, type Registry } from "./registry.js";
-import { respond, sendBody, sendError, type RespondEnv } from "./respond.js";
+import { errorAnswer, errorPageAnswer, respond, type RespondEnv } from "./respond.js";
 import { requestKind } from "./request-kind.js";
+import { response, type Answer, type AnswerHeaders } from "./answer.js";
+import type { CoreRequest } from "./core-request.js";
 
 export interface IsoformOptions {
   /** hostile-input limits for every function (each function may override) */
@@ -35,36 +35,31 @@ export interface IsoformOptions {
   clientDir?: string;
 }
 
-/** Per-request facts the adapter knows and the core needs. */
-export interface RequestFacts {
-  /** the request's own origin, e.g. `http://127.0.0.1:3000` */
-  origin: string;
-  /** path and query as the browser sent them */
-  url: string;
-  /**
-   * where isoform is mounted ("" at the root; "/shop" under `app.use("/shop", …)`): function
-   * paths and the script's URL are under it, in the page's forms too
-   */
-  base?: string;
-}
-
-export type PageRenderer = (req: IncomingMessage, res: ServerResponse, outcome: Outcome, status: number) => void;
-
-/** What one request is for, decided from its path alone. */
+/** What one request is for, decided from its path alone (the mount path taken off). */
 export type Match =
   | { type: "function"; fn: import("./server-fn.js").AnyServerFn; query: string }
   | { type: "asset"; name: string }
   | { type: "unknown-function" }
   | undefined;
 
-/** The framework-free core shared by the express and node:http adapters. */
+/** What a page render gets: its helpers, and headers to add to its response. */
+export interface PageContext {
+  helpers: PageHelpers;
+  /** `Set-Cookie` (clearing a consumed or invalid outcome cookie) and `Cache-Control` */
+  headers: AnswerHeaders;
+}
+
+/**
+ * The framework-free core behind every adapter. One entry point, `handle`: an adapter
+ * turns its request into a CoreRequest, and writes out the Answer it gets back (or passes
+ * the request on when it is not isoform's). The steps of one call are in docs/protocol.md §1.
+ */
 export class Core {
   readonly registry: Registry;
   readonly assets: ClientAssets;
   readonly secret: Buffer;
   readonly env: PipelineEnv;
-  /** one response environment per adapter's page renderer, built once rather than per request */
-  private readonly respondEnvs = new Map<PageRenderer, RespondEnv>();
+  private readonly respondEnv: RespondEnv;
 
   constructor(options: IsoformOptions = {}) {
     this.registry = options.registry ?? defaultRegistry;
@@ -82,11 +77,17 @@ export class Core {
       production,
       log: options.log ?? ((name, err) => defaultLog(name, err, production)),
     };
+    this.respondEnv = { secret: this.secret, pageHelpers: (url, base) => this.helpers(url, undefined, base) };
   }
 
-  match(url: string): Match {
+  /** What `url` (path and query, under the mount path `base`) is for; undefined when not isoform's. */
+  match(url: string, base = ""): Match {
     const q = url.indexOf("?");
-    const pathname = q < 0 ? url : url.slice(0, q);
+    let pathname = q < 0 ? url : url.slice(0, q);
+    if (base) {
+      if (!pathname.startsWith(base)) return undefined;
+      pathname = pathname.slice(base.length) || "/";
+    }
     const fn = this.registry.byPath.get(pathname);
     if (fn) return { type: "function", fn, query: q < 0 ? "" : url.slice(q + 1) };
     if (pathname.startsWith(CLIENT_PATH + "/")) return { type: "asset", name: pathname.slice(CLIENT_PATH.length + 1) };
@@ -94,48 +95,50 @@ export class Core {
     return undefined;
   }
 
-  /** Runs a function and answers the request. Never rejects: see `lastResort`. */
-  async serveFunction(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
+  /**
+   * Answers one request, or returns undefined when it is not isoform's (the adapter passes it
+   * on to the app). The one error boundary: never rejects, whatever a handler, validator,
+   * view or logger throws.
+   */
+  async handle(request: CoreRequest, m: Match = this.match(request.url, request.base)): Promise<Answer | undefined> {
+    if (m === undefined) return undefined;
     try {
-      await this.answer(req, res, m, facts, renderPage);
+      if (m.type === "function") return await this.call(request, m.fn, m.query);
+      if (m.type === "asset") return this.asset(request, m.name);
+      return this.notFound(request);
     } catch (err) {
-      lastResort(res, err, m.fn.name, this.env);
+      return lastResort(err, m.type === "function" ? m.fn.name : "(isoform)", this.env);
     }
   }
 
-  private async answer(req: IncomingMessage, res: ServerResponse, m: Extract<Match, { type: "function" }>, facts: RequestFacts, renderPage: PageRenderer): Promise<void> {
-    const run = await runFunction(req, res, m.fn, m.query, this.env, facts.origin);
-    if (res.headersSent || res.destroyed) return;
-    let env = this.respondEnvs.get(renderPage);
-    if (!env) {
-      env = { secret: this.secret, renderPage, pageHelpers: (url, base) => this.helpers(url, undefined, base) };
-      this.respondEnvs.set(renderPage, env);
-    }
+  private async call(request: CoreRequest, fn: import("./server-fn.js").AnyServerFn, query: string): Promise<Answer> {
+    const run = await runFunction(request, fn, query, this.env);
     try {
-      respond(req, res, run, env, facts);
+      return respond(request, run, this.respondEnv);
     } catch (err) {
       // The result could not be written (a BigInt for JSON, a view that threw): the same
       // boundary as a handler's unknown throw (logged, "Internal error" in production).
-      const result = toRunResult(err, m.fn.name, this.env);
-      if (res.headersSent || result.type !== "error") return void res.destroy();
-      res.removeHeader("Set-Cookie");
-      if (requestKind(req) === "navigation") return sendBody(res, result.error.status, "text/html; charset=utf-8", errorPage(result.error.status, "Something went wrong", result.error.message));
-      sendError(res, result.error, m.fn.encoding === "cbor" || m.fn.encoding === "get-cbor");
+      const result = toRunResult(err, fn.name, this.env);
+      const error = result.type === "error" ? result.error : new ServerFnError("Internal error", { status: 500 });
+      if (requestKind(request) === "navigation") return errorPageAnswer(error.status, "Something went wrong", error.message);
+      return errorAnswer(error, fn.encoding === "cbor" || fn.encoding === "get-cbor");
     }
   }
 
-  serveAsset(req: IncomingMessage, res: ServerResponse, name: string): void {
+  private asset(request: CoreRequest, name: string): Answer {
     const body = this.assets.files.get(name);
-    if (!body) return sendBody(res, 404, "text/plain; charset=utf-8", "Not found");
-    res.setHeader("Cache-Control", IMMUTABLE);
-    sendBody(res, 200, "text/javascript; charset=utf-8", req.method === "HEAD" ? "" : body);
+    if (!body) return response(404, "text/plain; charset=utf-8", "Not found");
+    // HEAD: the same headers, no body (node and fetch servers drop a HEAD body anyway).
+    const answer = response(200, "text/javascript; charset=utf-8", body, { "Cache-Control": IMMUTABLE });
+    if (request.method === "HEAD") answer.body = "";
+    return answer;
   }
 
-  notFound(req: IncomingMessage, res: ServerResponse, url: string): void {
-    const path = url.split("?")[0];
+  private notFound(request: CoreRequest): Answer {
+    const path = request.url.split("?")[0];
     const error = new ServerFnError(`No server function at ${path}; check the name, or that its module is imported`, { type: "NotFound" });
-    if (requestKind(req) === "navigation") return sendBody(res, 404, "text/html; charset=utf-8", errorPage(404, "Not found", error.message));
-    sendError(res, error);
+    if (requestKind(request) === "navigation") return errorPageAnswer(404, "Not found", error.message);
+    return errorAnswer(error);
   }
 
   /** Template helpers for rendering the page at `url` (path and query). */
@@ -144,33 +147,33 @@ export class Core {
   }
 
   /**
-   * The outcome meant for this page render, if any: read from the cookie and cleared, so it
-   * shows once. Only the page the submission returns to consumes it, so a stray request
-   * (a favicon) does not swallow it.
+   * The helpers for a page this request renders, with the outcome meant for it, if any:
+   * read from the cookie and cleared (in `headers`), so it shows once. Only a GET of the page
+   * the submission returns to consumes it, so a stray request (a favicon) does not swallow it.
    */
-  takeOutcome(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Outcome | undefined {
-    const raws = readOutcomeCookies(req.headers.cookie);
+  page(request: Pick<CoreRequest, "method" | "url" | "base" | "origin" | "header">, outcome?: Outcome): PageContext {
+    const headers: AnswerHeaders = {};
+    if (!outcome && request.method === "GET") outcome = this.takeOutcome(request, headers);
+    return { helpers: this.helpers(request.url, outcome, request.base), headers };
+  }
+
+  private takeOutcome(request: Pick<CoreRequest, "url" | "origin" | "header">, headers: AnswerHeaders): Outcome | undefined {
+    const raws = readOutcomeCookies(request.header("cookie"));
     if (raws.length === 0) return undefined;
     let outcome: Outcome | undefined;
     for (const raw of raws) if ((outcome = openOutcome(raw, this.secret))) break;
-    const secure = facts.origin.startsWith("https:");
+    const secure = request.origin.startsWith("https:");
     if (!outcome) {
       // Tampered, expired or foreign: ignore it and stop the browser sending it.
-      appendHeader(res, "Set-Cookie", clearOutcomeCookie(secure));
+      headers["Set-Cookie"] = clearOutcomeCookie(secure);
       return undefined;
     }
-    if (outcome.to !== facts.url) return undefined;
-    appendHeader(res, "Set-Cookie", clearOutcomeCookie(secure));
+    if (outcome.to !== request.url) return undefined;
+    headers["Set-Cookie"] = clearOutcomeCookie(secure);
     // The page shows a one-time result: a cached copy must not show it again.
-    res.setHeader("Cache-Control", "no-store");
+    headers["Cache-Control"] = "no-store";
     return outcome;
   }
-}
-
-function appendHeader(res: ServerResponse, name: string, value: string): void {
-  const prev = res.getHeader(name);
-  if (prev === undefined) res.setHeader(name, value);
-  else res.setHeader(name, ([] as string[]).concat(prev as string | string[], value));
 }
 
 /** Logs a thrown value as text: printing the value itself could run its getters or traps. */
@@ -183,13 +186,7 @@ function defaultLog(name: string, err: unknown, production: boolean): void {
  * envelope, built from constants, so nothing of the thrown value is read. The adapters
  * never see a rejection, and nothing reaches a framework's own error page.
  */
-function lastResort(res: ServerResponse, err: unknown, name: string, env: PipelineEnv): void {
+function lastResort(err: unknown, name: string, env: PipelineEnv): Answer {
   safeLog(env, name, err);
-  try {
-    if (res.headersSent) return void res.destroy();
-    res.writeHead(500, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
-    res.end('{"error":{"type":"ServerError","message":"Internal error"}}');
-  } catch {
-    res.destroy();
-  }
+  return response(500, "application/json; charset=utf-8", '{"error":{"type":"ServerError","message":"Internal error"}}', { "Cache-Control": "no-store" });
 }

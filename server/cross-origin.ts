@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { CoreRequest } from "./core-request.js";
 import { ServerFnError } from "../protocol/errors.js";
 
 /**
@@ -11,9 +11,9 @@ import { ServerFnError } from "../protocol/errors.js";
  *    origin (as the proxy-aware adapter computed it) or a trusted origin.
  * 3. Neither header: not a browser (curl, a webhook sender), so no CSRF risk → allowed.
  */
-export function checkCrossOrigin(req: IncomingMessage, ownOrigin: string, trusted: ReadonlySet<string>): void {
-  const site = req.headers["sec-fetch-site"];
-  const origin = req.headers.origin;
+export function checkCrossOrigin(req: Pick<CoreRequest, "header">, ownOrigin: string, trusted: ReadonlySet<string>): void {
+  const site = req.header("sec-fetch-site");
+  const origin = req.header("origin");
   if (site !== undefined) {
     if (site === "same-origin" || site === "none") return;
     if (origin !== undefined && trusted.has(origin)) return;

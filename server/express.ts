@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Request, Response } from "express";
-import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
+import { Core, type IsoformOptions } from "./core.js";
 import type { PageHelpers } from "./helpers.js";
-import { sendSubmissionPage } from "./html.js";
+import { submissionPage } from "./html.js";
+import { NodeRequest, setHeaders, writeAnswer } from "./node-request.js";
 import type { Outcome } from "./outcome.js";
 
 /** Set on a request re-dispatched to render its return page (the outcome did not fit a cookie). */
@@ -34,73 +35,68 @@ declare global {
  *
  *     app.use(isoform({ secret: process.env.ISOFORM_SECRET }));
  *
- * It serves every registered server function at its path, the client script under
+ * It serves every registered server function at its path, the browser script under
  * `/_isoform/`, and gives every other request's templates their helpers in
  * `res.locals.isoform`. The request's own origin (for cross-origin protection and
- * same-origin checks) honours express's `trust proxy` setting.
+ * same-origin checks) honours express's `trust proxy` setting. Mounted under a path, it
+ * serves everything under that path.
  */
 export function isoform(options: IsoformOptions = {}): IsoformMiddleware {
   const core = new Core(options);
 
-  const renderPage: PageRenderer = (req, res, outcome, status) => {
-    const r = req as IsoformRequest;
+  /**
+   * Renders the return page with an outcome too big for a cookie: re-dispatched as a GET of
+   * that page through the app, so the app's own route renders it with the outcome in hand.
+   */
+  const renderPage = (req: IsoformRequest, res: Response, outcome: Outcome, status: number): void => {
     // The return page must be a page: a server function's own URL (a GET function's form
     // posted back to itself) would run the function again, fail again, and loop.
-    if (r[PAGE_OUTCOME] || core.match(withinBase(outcome.to, r.baseUrl)) !== undefined) return sendSubmissionPage(res, outcome, status);
-    // Re-dispatch as a GET of the return page, so the app's own route renders it with the
-    // outcome in hand. The body is consumed; no body parser may try to read it again.
-    r.method = "GET";
-    r.url = r.originalUrl = outcome.to;
+    if (req[PAGE_OUTCOME] || core.match(outcome.to, req.baseUrl) !== undefined) return writeAnswer(res, submissionPage(outcome, status));
+    // The body is consumed; no body parser may try to read it again.
+    req.method = "GET";
+    req.url = req.originalUrl = outcome.to;
     // From the top: express's routers add to the baseUrl they find on the request.
-    r.baseUrl = "";
-    r[PAGE_OUTCOME] = outcome;
-    delete r.headers["content-length"];
-    delete r.headers["content-type"];
-    delete r.headers["transfer-encoding"];
+    req.baseUrl = "";
+    req[PAGE_OUTCOME] = outcome;
+    delete req.headers["content-length"];
+    delete req.headers["content-type"];
+    delete req.headers["transfer-encoding"];
     res.statusCode = status;
     res.setHeader("Cache-Control", "no-store");
     // `app.handle` is express's own entry point for a request (public in practice, untyped).
     // The top-level app, not a sub-app isoform may be mounted in: `outcome.to` is a full path.
     type App = { handle(req: Request, res: Response, done: (err?: unknown) => void): void; parent?: App };
-    let app = r.app as unknown as App;
+    let app = req.app as unknown as App;
     while (app.parent) app = app.parent;
-    app.handle(r, res as Response, (err?: unknown) => {
+    app.handle(req, res, (err?: unknown) => {
       if (res.headersSent) return;
       if (err) core.env.log("(page render)", err);
-      sendSubmissionPage(res, outcome, status);
+      writeAnswer(res, submissionPage(outcome, status));
     });
   };
 
-  const middleware = (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void => {
+  const middleware = (incoming: IncomingMessage, outgoing: ServerResponse, next: (err?: unknown) => void): void => {
     // Mounted in an express app, these are express's own request and response.
-    const req = request as Request;
-    const res = response as Response;
+    const req = incoming as IsoformRequest;
+    const res = outgoing as Response;
     const url = req.originalUrl;
     // Mounted under a path (`app.use("/shop", isoform())`, or in a sub-app mounted there),
     // functions and the script are served under it and the page helpers write it.
     const base = req.baseUrl;
-    const m = core.match(withinBase(url, base));
-    const facts = { origin: `${req.protocol}://${hostOf(req)}`, url, base };
+    const m = core.match(url, base);
+    const request = new NodeRequest(req, res, `${req.protocol}://${hostOf(req)}`, url, base);
     if (m === undefined) {
-      const r = req as IsoformRequest;
-      const outcome = r[PAGE_OUTCOME] ?? (req.method === "GET" ? core.takeOutcome(req, res, facts) : undefined);
-      res.locals.isoform = core.helpers(url, outcome, base);
+      const page = core.page(request, req[PAGE_OUTCOME]);
+      setHeaders(res, page.headers);
+      res.locals.isoform = page.helpers;
       return next();
     }
-    if (m.type === "function") {
-      void core.serveFunction(req, res, m, facts, renderPage);
-    } else if (m.type === "asset") {
-      core.serveAsset(req, res, m.name);
-    } else {
-      core.notFound(req, res, url);
-    }
+    void core.handle(request, m).then((answer) => {
+      if (answer?.type === "response") writeAnswer(res, answer);
+      else if (answer?.type === "page") renderPage(req, res, answer.outcome, answer.status);
+    });
   };
   return Object.assign(middleware, { core });
-}
-
-/** A full path seen from where isoform is mounted: "/shop/api/x" under "/shop" → "/api/x". */
-function withinBase(url: string, base: string): string {
-  return base && url.startsWith(base) ? url.slice(base.length) || "/" : url;
 }
 
 /**

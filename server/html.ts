@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import { response, type ResponseAnswer } from "./answer.js";
 import type { Outcome } from "./outcome.js";
 
 /** Escapes text for HTML content and double-quoted attributes. */
@@ -17,18 +17,16 @@ export function errorPage(status: number, title: string, message: string, back =
 }
 
 /**
- * Sends the page for a refused form submission whose return page cannot render it: the
- * error and every field typed (sensitive ones were removed before), to copy back, so
- * nothing is lost. Both adapters' fallback page renderer.
+ * The page for a refused form submission whose return page cannot render it: the error
+ * and every field typed (sensitive ones were removed before), to copy back, so nothing is
+ * lost. Every adapter's last page renderer.
  */
-export function sendSubmissionPage(res: ServerResponse, outcome: Outcome, status: number): void {
+export function submissionPage(outcome: Outcome, status: number): ResponseAnswer {
   const fields = Object.entries(flatten(outcome.input ?? {}))
     .map(([k, v]) => `<p><label>${escapeHtml(k)}<br><textarea readonly rows="3" cols="60">${escapeHtml(v)}</textarea></label></p>`)
     .join("");
-  res.statusCode = status;
-  res.setHeader("Content-Type", "text/html; charset=utf-8");
-  res.setHeader("Cache-Control", "no-store");
-  res.end(errorPage(status, "Your submission was not accepted", outcome.error?.message ?? "", outcome.to).replace("</main>", `${fields}</main>`));
+  const html = errorPage(status, "Your submission was not accepted", outcome.error?.message ?? "", outcome.to).replace("</main>", `${fields}</main>`);
+  return response(status, "text/html; charset=utf-8", html, { "Cache-Control": "no-store" });
 }
 
 function flatten(v: unknown, prefix = ""): Record<string, string> {

@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TLSSocket } from "node:tls";
-import { Core, type IsoformOptions, type PageRenderer } from "./core.js";
+import { Core, type IsoformOptions } from "./core.js";
 import type { PageHelpers } from "./helpers.js";
-import { sendSubmissionPage } from "./html.js";
+import { submissionPage } from "./html.js";
+import { NodeRequest, nodeOrigin, setHeaders, writeAnswer } from "./node-request.js";
 import type { Outcome } from "./outcome.js";
+
+/** Renders a return page with an outcome too big for a cookie (see `renderPage`). */
+export type PageRenderer = (req: IncomingMessage, res: ServerResponse, outcome: Outcome, status: number) => void;
 
 export interface RequestHandlerOptions extends IsoformOptions {
   /** trust `X-Forwarded-Proto` / `X-Forwarded-Host` for the request's own origin (behind a proxy) */
@@ -41,13 +44,14 @@ export interface IsoformRequestHandler {
 export function createRequestHandler(options: RequestHandlerOptions = {}): IsoformRequestHandler {
   const core = new Core(options);
   const { fallback } = options;
+  const trustProxy = options.trustProxy === true;
   const renderPage: PageRenderer =
     options.renderPage ??
     ((req, res, outcome, status) => {
       const r = req as PageRequest;
       // Without a page to render, or when the return page is a function's own URL (it would
       // run again), still lose nothing: the error and every field typed, to copy back.
-      if (!fallback || r[PAGE_OUTCOME] || core.match(outcome.to) !== undefined) return sendSubmissionPage(res, outcome, status);
+      if (!fallback || r[PAGE_OUTCOME] || core.match(outcome.to) !== undefined) return writeAnswer(res, submissionPage(outcome, status));
       r.method = "GET";
       r.url = outcome.to;
       r[PAGE_OUTCOME] = outcome;
@@ -55,40 +59,23 @@ export function createRequestHandler(options: RequestHandlerOptions = {}): Isofo
       res.setHeader("Cache-Control", "no-store");
       fallback(req, res);
     });
-  const originOf = (req: IncomingMessage): string => {
-    const h = req.headers;
-    if (options.trustProxy) {
-      const proto = firstValue(h["x-forwarded-proto"]);
-      const host = firstValue(h["x-forwarded-host"]);
-      if (proto || host) return `${proto ?? "http"}://${host ?? h.host}`;
-    }
-    return `${(req.socket as TLSSocket).encrypted ? "https" : "http"}://${h.host}`;
-  };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const m = core.match(url);
-    if (m === undefined) {
-      if (fallback) return fallback(req, res);
-      return core.notFound(req, res, url);
-    }
-    if (m.type === "function") {
-      void core.serveFunction(req, res, m, { origin: originOf(req), url }, renderPage);
-    } else if (m.type === "asset") {
-      core.serveAsset(req, res, m.name);
-    } else {
-      core.notFound(req, res, url);
-    }
+    if (m === undefined && fallback) return fallback(req, res);
+    const request = new NodeRequest(req, res, nodeOrigin(req, trustProxy), url);
+    // Not isoform's and no fallback: the core's 404 (as for an unknown function).
+    void core.handle(request, m ?? { type: "unknown-function" }).then((answer) => {
+      if (answer?.type === "response") writeAnswer(res, answer);
+      else if (answer?.type === "page") renderPage(req, res, answer.outcome, answer.status);
+    });
   };
   const helpers = (req: IncomingMessage, res: ServerResponse): PageHelpers => {
     const url = req.url ?? "/";
-    const outcome = (req as PageRequest)[PAGE_OUTCOME] ?? (req.method === "GET" ? core.takeOutcome(req, res, { origin: originOf(req), url }) : undefined);
-    return core.helpers(url, outcome);
+    const page = core.page(new NodeRequest(req, res, nodeOrigin(req, trustProxy), url), (req as PageRequest)[PAGE_OUTCOME]);
+    setHeaders(res, page.headers);
+    return page.helpers;
   };
   return Object.assign(handler, { core, helpers });
-}
-
-function firstValue(h: string | string[] | undefined): string | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  return v?.split(",")[0]?.trim() || undefined;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CoreRequest } from "./core-request.js";
 import { DEFAULT_STATUS, ServerFnError, type Issue } from "../protocol/errors.js";
 import { KEY_FIELD, RETURN_FIELD } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
@@ -52,31 +53,24 @@ function limitsFor(fn: AnyServerFn, global: Partial<Limits> | undefined): Limits
 }
 
 /**
- * Decodes, checks, validates and runs one server function. Knows nothing of express:
- * both adapters call it with a node request and response. Never throws.
+ * Decodes, checks, validates and runs one server function (docs/protocol.md §1, steps 2–7).
+ * Knows no server framework: every adapter hands it a CoreRequest. Never throws.
  */
-export async function runFunction(
-  req: IncomingMessage,
-  res: ServerResponse,
-  fn: AnyServerFn,
-  query: string,
-  env: PipelineEnv,
-  /** this request's own origin, e.g. `https://app.example` (proxy-aware in the express adapter) */
-  origin: string,
-): Promise<FunctionRun> {
+export async function runFunction(request: CoreRequest, fn: AnyServerFn, query: string, env: PipelineEnv): Promise<FunctionRun> {
   const run: FunctionRun = { fn, result: { type: "ok", value: undefined } };
+  const { origin } = request;
   try {
-    const method = req.method === "HEAD" ? "GET" : req.method;
+    const method = request.method === "HEAD" ? "GET" : request.method;
     if (method !== fn.method) {
-      throw new ServerFnError(`${fn.name} accepts ${fn.method} only, not ${req.method}`, { type: "MethodNotAllowed" });
+      throw new ServerFnError(`${fn.name} accepts ${fn.method} only, not ${request.method}`, { type: "MethodNotAllowed" });
     }
-    if (fn.method !== "GET" && fn.csrf) checkCrossOrigin(req, origin, env.trustedOrigins);
+    if (fn.method !== "GET" && fn.csrf) checkCrossOrigin(request, origin, env.trustedOrigins);
     const codec = CODECS[fn.encoding];
-    const contentType = mediaType(req.headers["content-type"]);
-    if (codec.accepts) checkBody(req, fn, codec.accepts, contentType);
-    const input = takeHiddenFields(run, await codec.decode({ req, query, contentType, limits: limitsFor(fn, env.limits) }));
+    const contentType = mediaType(request.header("content-type"));
+    if (codec.accepts) checkBody(request, fn, codec.accepts, contentType);
+    const input = takeHiddenFields(run, await codec.decode({ request, query, contentType, limits: limitsFor(fn, env.limits) }));
     run.input = input;
-    run.result = { type: "ok", value: await fn.run(input, new RequestContext(req, res)) };
+    run.result = { type: "ok", value: await fn.run(input, new RequestContext(request)) };
   } catch (err) {
     if (isInstance(err, RefusedInput)) {
       // Refused, but the fields it read go back to the page (a file over fileSize).
@@ -184,23 +178,23 @@ function takeHiddenFields(run: FunctionRun, input: unknown): unknown {
  * only charset the text codecs read), not compressed (refused, not inflated: a small
  * gzip body can inflate past any limit before a byte is counted), and not read already.
  */
-function checkBody(req: IncomingMessage, fn: AnyServerFn, accepts: string, contentType: string): void {
-  if (contentType !== accepts && !(contentType === "" && isEmpty(req))) {
+function checkBody(request: CoreRequest, fn: AnyServerFn, accepts: string, contentType: string): void {
+  if (contentType !== accepts && !(contentType === "" && isEmpty(request))) {
     throw new ServerFnError(`${fn.name} expects ${accepts} (encoding "${fn.encoding}"), not ${contentType || "a body without Content-Type"}`, {
       type: "UnsupportedMediaType",
     });
   }
-  const charset = charsetOf(req.headers["content-type"]);
+  const charset = charsetOf(request.header("content-type"));
   if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
     throw new ServerFnError(`${fn.name} reads UTF-8 only, not charset=${charset}; send the body as UTF-8`, { type: "UnsupportedMediaType" });
   }
-  const coding = req.headers["content-encoding"];
+  const coding = request.header("content-encoding");
   if (coding !== undefined && coding.trim().toLowerCase() !== "identity") {
     throw new ServerFnError(`${fn.name} does not accept compressed bodies (Content-Encoding: ${coding.slice(0, 40)}); send it uncompressed`, {
       type: "UnsupportedMediaType",
     });
   }
-  if (req.readableEnded) {
+  if (request.body.used) {
     // Waiting for a body that was already read would hang the request forever.
     throw new ServerFnError(
       `The request body was already read, most likely by a body parser (express.json(), express.urlencoded()) mounted before isoform(); mount isoform() first`,
@@ -214,21 +208,20 @@ function checkBody(req: IncomingMessage, fn: AnyServerFn, accepts: string, conte
  * closures for each method (measured on the hot path: bench/README.md).
  */
 class RequestContext implements Context {
-  private controller: AbortController | undefined;
-  constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-  ) {}
+  constructor(private readonly core: CoreRequest) {}
 
-  // Created on first use: most handlers never look, and the hot path stays lean.
+  get req(): IncomingMessage | undefined {
+    return this.core.req;
+  }
+  get res(): ServerResponse | undefined {
+    return this.core.res;
+  }
+  get request(): Request | undefined {
+    return this.core.request;
+  }
+  // Created on first use, by the adapter: most handlers never look, and the hot path stays lean.
   get signal(): AbortSignal {
-    if (!this.controller) {
-      const controller = (this.controller = new AbortController());
-      const res = this.res;
-      if (res.closed && !res.writableFinished) controller.abort();
-      else res.once("close", () => res.writableFinished || controller.abort());
-    }
-    return this.controller.signal;
+    return this.core.signal;
   }
 
   redirect(url: string): never {
@@ -255,8 +248,8 @@ function charsetOf(header: string | undefined): string | undefined {
   return undefined;
 }
 
-function isEmpty(req: IncomingMessage): boolean {
-  const len = req.headers["content-length"];
-  return req.headers["transfer-encoding"] === undefined && (len === undefined || len === "0");
+function isEmpty(request: CoreRequest): boolean {
+  const len = request.header("content-length");
+  return request.header("transfer-encoding") === undefined && (len === undefined || len === "0");
 }
 

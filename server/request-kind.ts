@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { CoreRequest } from "./core-request.js";
 import { ENHANCED_HEADER } from "../protocol/wire.js";
 
 /**
@@ -8,13 +8,12 @@ import { ENHANCED_HEADER } from "../protocol/wire.js";
  */
 export type RequestKind = "enhanced" | "htmx" | "navigation" | "api";
 
-export function requestKind(req: IncomingMessage): RequestKind {
-  const h = req.headers;
-  if (h[ENHANCED_HEADER] !== undefined) return "enhanced";
-  if (h["hx-request"] === "true") return "htmx";
-  if (h["sec-fetch-mode"] === "navigate") return "navigation";
+export function requestKind(req: Pick<CoreRequest, "header">): RequestKind {
+  if (req.header(ENHANCED_HEADER) !== undefined) return "enhanced";
+  if (req.header("hx-request") === "true") return "htmx";
+  if (req.header("sec-fetch-mode") === "navigate") return "navigation";
   // Browsers without Fetch Metadata still say they want HTML when navigating.
-  const accept = h.accept;
+  const accept = req.header("accept");
   if (accept !== undefined && prefersHtml(accept)) return "navigation";
   return "api";
 }

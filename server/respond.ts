@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { toEnvelope, type ServerFnError } from "../protocol/errors.js";
 import { REDIRECT_HEADER } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
@@ -6,71 +5,67 @@ import type { PageHelpers } from "./helpers.js";
 import { errorPage } from "./html.js";
 import { echoableInput, type Outcome } from "./outcome.js";
 import { OUTCOME_TTL_MS, outcomeCookie, sealOutcome } from "./outcome-cookie.js";
-import type { RequestFacts } from "./core.js";
+import { response, type Answer, type AnswerHeaders } from "./answer.js";
+import type { CoreRequest } from "./core-request.js";
 import type { FunctionRun } from "./pipeline.js";
 import { sameOriginPath, withoutFragment } from "./redirect.js";
 import { requestKind } from "./request-kind.js";
 
 export interface RespondEnv {
   secret: Buffer;
-  /** Renders the return page in this response with the outcome, when it cannot travel by cookie. */
-  renderPage: (req: IncomingMessage, res: ServerResponse, outcome: Outcome, status: number) => void;
   /** Template helpers for the page an htmx request came from, for a function's HTML view. */
-  pageHelpers: (url: string, base: string | undefined) => PageHelpers;
+  pageHelpers: (url: string, base: string) => PageHelpers;
 }
 
 /**
- * The response edge: one function run, rendered for whoever asked (docs/protocol.md §3). Enhanced and
- * API callers get data or an error envelope; htmx gets HTML or `HX-Redirect`; a browser
- * without JavaScript gets a 303 back to its page (Post/Redirect/Get).
+ * The response edge: one function run, answered for whoever asked (docs/protocol.md §3).
+ * The one place a result is rendered for a caller: enhanced and API callers get data or an
+ * error envelope; htmx gets HTML or `HX-Redirect`; a browser without JavaScript gets a 303
+ * back to its page (Post/Redirect/Get).
  */
-export function respond(req: IncomingMessage, res: ServerResponse, run: FunctionRun, env: RespondEnv, facts: RequestFacts): void {
-  const { origin } = facts;
-  const kind = requestKind(req);
-  if (kind === "navigation") return respondNavigation(req, res, run, env, origin);
+export function respond(request: CoreRequest, run: FunctionRun, env: RespondEnv): Answer {
+  const kind = requestKind(request);
+  if (kind === "navigation") return respondNavigation(request, run, env);
   const { result, fn } = run;
-  if (result.type === "redirect") {
-    if (kind === "htmx") res.setHeader("HX-Redirect", result.location);
-    else res.setHeader(REDIRECT_HEADER, result.location);
-    return sendBody(res, 200, CODECS[fn.encoding].responseType, CODECS[fn.encoding].encode(null));
-  }
-  if (result.type === "error") {
-    if (result.error.type === "MethodNotAllowed") res.setHeader("Allow", allowed(fn.method));
-    return sendError(res, result.error, fn.encoding === "cbor" || fn.encoding === "get-cbor");
-  }
-  if (kind === "htmx" && fn.view) {
-    const page = sameOriginPath(req.headers["hx-current-url"], origin) ?? "/";
-    return sendBody(res, 200, "text/html; charset=utf-8", fn.view(result.value, env.pageHelpers(page, facts.base), req));
-  }
   const codec = CODECS[fn.encoding];
-  sendBody(res, 200, codec.responseType, codec.encode(result.value));
+  if (result.type === "redirect") {
+    return response(200, codec.responseType, codec.encode(null), { [kind === "htmx" ? "HX-Redirect" : REDIRECT_HEADER]: result.location });
+  }
+  if (result.type === "error") return errorAnswer(result.error, fn.encoding === "cbor" || fn.encoding === "get-cbor", fn.method);
+  if (kind === "htmx" && fn.view) {
+    const page = sameOriginPath(request.header("hx-current-url"), request.origin) ?? "/";
+    return response(200, HTML, fn.view(result.value, env.pageHelpers(page, request.base), request.req));
+  }
+  return response(200, codec.responseType, codec.encode(result.value));
 }
 
-/** Writes an error envelope (JSON, or CBOR for CBOR functions). */
-export function sendError(res: ServerResponse, error: ServerFnError, cbor = false): void {
+const HTML = "text/html; charset=utf-8";
+
+/** An error envelope (JSON, or CBOR for CBOR functions), with the headers its type calls for. */
+export function errorAnswer(error: ServerFnError, cbor = false, method?: string): Answer {
   const codec = cbor ? CODECS.cbor : CODECS.json;
+  const headers: AnswerHeaders = {};
+  if (error.type === "MethodNotAllowed" && method) headers.Allow = allowed(method);
   // A client too slow to send its body is not kept: the rest of that body is never read.
-  if (error.limit === "bodyTimeout") res.setHeader("Connection", "close");
-  sendBody(res, error.status, codec.responseType, codec.encode(toEnvelope(error)));
+  if (error.limit === "bodyTimeout") headers.Connection = "close";
+  return response(error.status, codec.responseType, codec.encode(toEnvelope(error)), headers);
 }
 
-export function sendBody(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
-  // writeHead with an object (merged with any header set earlier) is node's fast path:
-  // measurably quicker than setHeader per header on the hot path (bench/README.md).
-  res.writeHead(status, { "Content-Type": type, "Content-Length": typeof body === "string" ? Buffer.byteLength(body) : body.byteLength });
-  res.end(body);
+/** A short HTML page for a browser that navigated to a request refused outright. */
+export function errorPageAnswer(status: number, title: string, message: string, back?: string, headers?: AnswerHeaders): Answer {
+  return response(status, HTML, errorPage(status, title, message, back), headers);
 }
 
-function respondNavigation(req: IncomingMessage, res: ServerResponse, run: FunctionRun, env: RespondEnv, origin: string): void {
+function respondNavigation(request: CoreRequest, run: FunctionRun, env: RespondEnv): Answer {
   const { result, fn } = run;
-  const to =
-    sameOriginPath(run.returnTo, origin) ?? sameOriginPath(req.headers.referer, origin) ?? "/";
-  if (result.type === "redirect") return seeOther(res, result.location);
+  const { origin } = request;
+  const to = sameOriginPath(run.returnTo, origin) ?? sameOriginPath(request.header("referer"), origin) ?? "/";
+  if (result.type === "redirect") return seeOther(result.location);
   if (result.type === "error" && refusedOutright(result.error)) {
     // Nothing was accepted, so there is no form state to carry back: say what happened.
-    if (result.error.type === "MethodNotAllowed") res.setHeader("Allow", allowed(fn.method));
+    const headers: AnswerHeaders = result.error.type === "MethodNotAllowed" ? { Allow: allowed(fn.method) } : {};
     const title = result.error.type === "Forbidden" ? "Request refused" : "Not available";
-    return sendBody(res, result.error.status, "text/html; charset=utf-8", errorPage(result.error.status, title, result.error.message, to));
+    return errorPageAnswer(result.error.status, title, result.error.message, to, headers);
   }
   const stored: Outcome = { fn: fn.name, to: withoutFragment(to), exp: Date.now() + OUTCOME_TTL_MS, ok: result.type === "ok" };
   if (run.key !== undefined) stored.key = run.key;
@@ -81,7 +76,6 @@ function respondNavigation(req: IncomingMessage, res: ServerResponse, run: Funct
     const input = echoableInput(run.input, fn.sensitive);
     if (input) stored.input = input;
   }
-  const secure = origin.startsWith("https:");
   let sealed = sealOutcome(stored, env.secret);
   if (sealed === undefined && result.type === "ok") {
     // A large result need not travel: it is saved, and the page renders it from its own data.
@@ -90,21 +84,19 @@ function respondNavigation(req: IncomingMessage, res: ServerResponse, run: Funct
   }
   if (sealed === undefined) {
     // Too large for a cookie (a 50 KB textarea): render the page now rather than lose input.
-    return env.renderPage(req, res, stored, result.type === "error" ? result.error.status : 200);
+    return { type: "page", status: result.type === "error" ? result.error.status : 200, outcome: stored };
   }
-  seeOther(res, to, outcomeCookie(sealed, secure));
+  return seeOther(to, outcomeCookie(sealed, origin.startsWith("https:")));
 }
 
 function refusedOutright(error: ServerFnError): boolean {
   return error.type === "Forbidden" || error.type === "MethodNotAllowed" || error.type === "NotFound";
 }
 
-function seeOther(res: ServerResponse, location: string, cookie?: string): void {
-  // One writeHead with every header: node's fast path (see sendBody()).
-  const headers: Record<string, string | number> = { Location: location, "Content-Length": 0 };
+function seeOther(location: string, cookie?: string): Answer {
+  const headers: AnswerHeaders = { Location: location, "Content-Length": 0 };
   if (cookie) headers["Set-Cookie"] = cookie;
-  res.writeHead(303, headers);
-  res.end();
+  return { type: "response", status: 303, headers, body: "" };
 }
 
 function allowed(method: string): string {

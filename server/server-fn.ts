@@ -10,9 +10,14 @@ import { validate } from "./validate.js";
 
 /** What a handler gets besides its input. */
 export interface Context {
-  /** the request (an express `Request` under `isoform()`); undefined on a direct server call */
+  /**
+   * the node:http request and response (express's under `isoform()`, Fastify's raw ones
+   * under `isoform/fastify`); undefined under the fetch handler and on a direct server call
+   */
   req?: IncomingMessage;
   res?: ServerResponse;
+  /** the web Request under the fetch handler (`isoform/fetch`, `isoform/hono`) */
+  request?: Request;
   /** fires when the client goes away, so long work can stop */
   signal: AbortSignal;
   /** stops the handler and redirects the caller (same-origin targets only) */
@@ -41,7 +46,7 @@ export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefi
    * holds the template helpers for the page htmx is on (its `HX-Current-URL`), so forms
    * rendered in the fragment return to that page.
    */
-  view?: (value: never, page: PageHelpers, req: IncomingMessage) => string;
+  view?: (value: never, page: PageHelpers, req: IncomingMessage | undefined) => string;
   /** registry to add to (tests); default the process-wide one */
   registry?: Registry;
 }
@@ -56,7 +61,7 @@ export interface ServerFn<In, Out> extends ServerFnLike<In, Out> {
   readonly sensitive: readonly string[];
   readonly csrf: boolean;
   readonly limits: Partial<Limits> | undefined;
-  readonly view: ((value: Out, page: PageHelpers, req: IncomingMessage) => string) | undefined;
+  readonly view: ((value: Out, page: PageHelpers, req: IncomingMessage | undefined) => string) | undefined;
   /** validates raw decoded input and runs the handler (the pipeline's entry) */
   run(raw: unknown, ctx: Context): Promise<Out>;
 }

@@ -1,6 +1,6 @@
 import { ServerFnError } from "../protocol/errors.js";
 import type { Limits } from "./limits.js";
-import { tooLarge } from "./body.js";
+import { tooLarge } from "./request-body.js";
 
 /** Keys that could reach an object's prototype if a handler merged the input somewhere. */
 export const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);

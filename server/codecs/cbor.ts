@@ -1,6 +1,5 @@
 import { Decoder, encode } from "cbor-x";
 import { CONTENT_TYPE } from "../../protocol/wire.js";
-import { readBody } from "../body.js";
 import { deserializationError } from "../shape.js";
 import { scanCbor } from "./cbor-scan.js";
 import type { Codec, DecodeInput } from "./codec.js";
@@ -18,8 +17,8 @@ export const cborCodec: Codec = {
   encoding: "cbor",
   accepts: CONTENT_TYPE.cbor,
   responseType: CONTENT_TYPE.cbor,
-  async decode({ req, limits }: DecodeInput) {
-    const body = await readBody(req, limits.bodySize, limits.bodyTimeout);
+  async decode({ request, limits }: DecodeInput) {
+    const body = await request.body.read(limits.bodySize, limits.bodyTimeout);
     if (body.length === 0) throw deserializationError("The body is empty; send one CBOR item");
     // Refuses what the protocol does not accept, and checks every limit, before cbor-x allocates.
     scanCbor(body, limits);

@@ -1,11 +1,12 @@
-import type { IncomingMessage } from "node:http";
 import type { ServerFnError } from "../../protocol/errors.js";
 import type { Encoding } from "../../protocol/wire.js";
+import type { CoreRequest } from "../core-request.js";
 import type { Limits } from "../limits.js";
 
 /** What a codec needs to decode one request. */
 export interface DecodeInput {
-  req: IncomingMessage;
+  /** the request: its body and headers */
+  request: Pick<CoreRequest, "body" | "header">;
   /** the raw query string, without `?` ("" when none) */
   query: string;
   /** the request's media type, lower-case, without parameters ("" when none) */

@@ -1,5 +1,4 @@
 import { CONTENT_TYPE } from "../../protocol/wire.js";
-import { readBody } from "../body.js";
 import { checkShape, deserializationError } from "../shape.js";
 import { encodeJson, type Codec } from "./codec.js";
 
@@ -11,8 +10,8 @@ export const jsonCodec: Codec = {
   encoding: "json",
   accepts: CONTENT_TYPE.json,
   responseType: "application/json; charset=utf-8",
-  async decode({ req, limits }) {
-    const body = await readBody(req, limits.bodySize, limits.bodyTimeout);
+  async decode({ request, limits }) {
+    const body = await request.body.read(limits.bodySize, limits.bodyTimeout);
     let value: unknown;
     try {
       value = JSON.parse(utf8.decode(body));

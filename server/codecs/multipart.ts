@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import busboy from "busboy";
 import { CONTENT_TYPE } from "../../protocol/wire.js";
-import { bodyTimedOut, tooLarge } from "../body.js";
+import { bodyTimedOut, tooLarge, unreadable } from "../request-body.js";
 import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
 import { deserializationError } from "../shape.js";
@@ -39,7 +39,7 @@ export const multipartCodec: Codec = {
   encoding: "multipart",
   accepts: CONTENT_TYPE.multipart,
   responseType: "application/json; charset=utf-8",
-  decode({ req, limits }) {
+  decode({ request, limits }) {
     // Fields share the body limit; files have their own (fileSize × files) on top of it. A
     // body declared larger is still read up to this limit, not refused unread: the fields
     // before the file (a browser sends them in the form's order) go back to the page.
@@ -57,7 +57,7 @@ export const multipartCodec: Codec = {
       let bb: busboy.Busboy;
       try {
         bb = busboy({
-          headers: req.headers,
+          headers: { "content-type": request.header("content-type") },
           // Names, filenames and values are read as latin1 (one char per byte, lossless), so
           // `utf8Text` can refuse what is not UTF-8 instead of patching it with U+FFFD.
           defParamCharset: "latin1",
@@ -89,10 +89,8 @@ export const multipartCodec: Codec = {
       const fail = (err: unknown) => {
         if (failed) return;
         failed = true;
-        req.unpipe(bb);
-        req.off("data", count);
-        // Drain the rest so the client still reads our answer; a timed-out one is closed instead.
-        req.resume();
+        // Node drains the rest so the client still reads our answer (a timed-out one is closed).
+        request.body.discard(bb, count);
         reject(err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
       };
       /** The fields read so far, for a refusal that brings them back to the page. */
@@ -104,8 +102,8 @@ export const multipartCodec: Codec = {
         }
       };
       let received = 0;
-      const count = (chunk: Buffer) => {
-        received += chunk.length;
+      const count = (chunk: Uint8Array) => {
+        received += chunk.byteLength;
         // The byte that crosses the limit ends the request; a file already over its own
         // limit is the clearer reason to give.
         if (received > max) fail(new RefusedInput(refusal ?? tooLarge("bodySize", "The form with its files", max), fieldsSoFar()));
@@ -194,9 +192,7 @@ export const multipartCodec: Codec = {
         finished = true;
         done();
       });
-      req.on("error", (err) => fail(deserializationError(`The request body could not be read: ${describe(err)}`)));
-      req.on("data", count);
-      req.pipe(bb);
+      request.body.pipe(bb, count, (err) => fail(unreadable(err)));
     });
   },
   encode: encodeJson,

@@ -1,6 +1,5 @@
 import { isAscii } from "node:buffer";
 import { CONTENT_TYPE } from "../../protocol/wire.js";
-import { readBody } from "../body.js";
 import { deserializationError } from "../shape.js";
 import { encodeJson, type Codec } from "./codec.js";
 import { parseQuery } from "./qs-parse.js";
@@ -10,8 +9,8 @@ export const urlCodec: Codec = {
   encoding: "url",
   accepts: CONTENT_TYPE.url,
   responseType: "application/json; charset=utf-8",
-  async decode({ req, limits }) {
-    const body = await readBody(req, limits.bodySize, limits.bodyTimeout);
+  async decode({ request, limits }) {
+    const body = await request.body.read(limits.bodySize, limits.bodyTimeout);
     return parseQuery(utf8Text(body), limits);
   },
   encode: encodeJson,
@@ -21,8 +20,8 @@ export const urlCodec: Codec = {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A body as text. Browsers percent-encode everything else, so ASCII (native check) is the fast path. */
-function utf8Text(body: Buffer): string {
-  if (isAscii(body)) return body.toString("latin1");
+function utf8Text(body: Uint8Array): string {
+  if (isAscii(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1");
   try {
     return utf8.decode(body);
   } catch {

@@ -1,23 +1,48 @@
 import type { IncomingMessage } from "node:http";
+import type { Writable } from "node:stream";
 import { clearTimeout, setTimeout } from "node:timers";
 import { ServerFnError } from "../protocol/errors.js";
+import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-body.js";
 
-export function tooLarge(limit: string, what: string, max: number): ServerFnError {
-  return new ServerFnError(`${what} exceeds the limit of ${max} (limits.${limit}); send less, or raise limits.${limit}`, {
-    type: "PayloadTooLarge",
-    limit,
-  });
-}
+/**
+ * A node:http request's body (express, node:http, Fastify). Reading a whole body uses
+ * module-level listeners with their state on the request, not closures: it runs for every
+ * request, and fresh closures per request showed up in profiles (bench/README.md).
+ */
+export class NodeBody implements RequestBody {
+  constructor(private readonly req: IncomingMessage) {}
 
-export function bodyTimedOut(ms: number): ServerFnError {
-  return new ServerFnError(`The request body did not arrive within ${ms} ms (limits.bodyTimeout); send it faster, or raise limits.bodyTimeout`, {
-    type: "RequestTimeout",
-    limit: "bodyTimeout",
-  });
+  get used(): boolean {
+    return this.req.readableEnded;
+  }
+
+  get declaredLength(): number | undefined {
+    const declared = this.req.headers["content-length"];
+    return declared === undefined ? undefined : Number(declared);
+  }
+
+  read(max: number, timeoutMs: number): Promise<Buffer> {
+    return readBody(this.req, max, timeoutMs);
+  }
+
+  pipe(into: Writable, onChunk: (chunk: Uint8Array) => void, onError: (err: unknown) => void): void {
+    const req = this.req;
+    req.on("error", onError);
+    req.on("data", onChunk);
+    req.pipe(into);
+  }
+
+  discard(from?: Writable, onChunk?: (chunk: Uint8Array) => void): void {
+    const req = this.req;
+    if (from) req.unpipe(from);
+    if (onChunk) req.off("data", onChunk);
+    // Drain the rest, so the client still reads the answer (closing now could lose it).
+    req.resume();
+  }
 }
 
 /** A declared Content-Length over `max`: refused before reading a byte. */
-export function declaredOver(req: IncomingMessage, max: number): boolean {
+function declaredOver(req: IncomingMessage, max: number): boolean {
   const declared = req.headers["content-length"];
   return declared !== undefined && Number(declared) > max;
 }
@@ -42,7 +67,7 @@ type ReadingRequest = IncomingMessage & { [READING]?: Reading };
  * The listeners are module-level functions finding their state on the request: this runs
  * for every request, and fresh closures per request showed up in profiles (bench/README.md).
  */
-export function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(onTimeout, timeoutMs, req as ReadingRequest);
@@ -93,5 +118,5 @@ function onTimeout(req: ReadingRequest): void {
 }
 
 function onError(this: ReadingRequest, err: Error): void {
-  finish(this)?.reject(new ServerFnError(`The request body could not be read: ${err.message}`, { type: "Request", status: 400 }));
+  finish(this)?.reject(unreadable(err));
 }

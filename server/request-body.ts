@@ -1,0 +1,38 @@
+import type { Writable } from "node:stream";
+import { ServerFnError } from "../protocol/errors.js";
+
+/**
+ * A request's body as the codecs read it, whatever server received it: a node:http
+ * request (`NodeBody`) or a web `ReadableStream` (`WebBody`). Every read is bounded in
+ * size and time.
+ */
+export interface RequestBody {
+  /** true when something else read it already (a body parser mounted before isoform) */
+  readonly used: boolean;
+  /** the Content-Length the client declared, if any */
+  readonly declaredLength: number | undefined;
+  /** The whole body; refuses more than `max` bytes (413), or a body not complete within `timeoutMs` (408). */
+  read(max: number, timeoutMs: number): Promise<Uint8Array>;
+  /** Streams the body into `into` (busboy), calling `onChunk` with each chunk as it arrives. */
+  pipe(into: Writable, onChunk: (chunk: Uint8Array) => void, onError: (err: unknown) => void): void;
+  /** Stops reading what `pipe` started: node drains the rest, so the client reads the answer; a web stream is canceled. */
+  discard(from?: Writable, onChunk?: (chunk: Uint8Array) => void): void;
+}
+
+export function tooLarge(limit: string, what: string, max: number): ServerFnError {
+  return new ServerFnError(`${what} exceeds the limit of ${max} (limits.${limit}); send less, or raise limits.${limit}`, {
+    type: "PayloadTooLarge",
+    limit,
+  });
+}
+
+export function bodyTimedOut(ms: number): ServerFnError {
+  return new ServerFnError(`The request body did not arrive within ${ms} ms (limits.bodyTimeout); send it faster, or raise limits.bodyTimeout`, {
+    type: "RequestTimeout",
+    limit: "bodyTimeout",
+  });
+}
+
+export function unreadable(err: unknown): ServerFnError {
+  return new ServerFnError(`The request body could not be read: ${err instanceof Error ? err.message : "the connection failed"}`, { type: "Deserialization" });
+}

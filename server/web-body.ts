@@ -1,0 +1,86 @@
+import type { Writable } from "node:stream";
+import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-body.js";
+
+/**
+ * A web `Request`'s body (the fetch handler: Hono, Bun, Deno, Node's own fetch servers):
+ * read from its `ReadableStream` with the same limits as a node:http body.
+ */
+export class WebBody implements RequestBody {
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+  constructor(private readonly request: Request) {}
+
+  get used(): boolean {
+    return this.request.bodyUsed;
+  }
+
+  get declaredLength(): number | undefined {
+    const declared = this.request.headers.get("content-length");
+    return declared === null ? undefined : Number(declared);
+  }
+
+  async read(max: number, timeoutMs: number): Promise<Uint8Array> {
+    if ((this.declaredLength ?? 0) > max) throw tooLarge("bodySize", "Request body", max);
+    const stream = this.request.body;
+    if (!stream) return new Uint8Array(0);
+    const reader = (this.reader = stream.getReader());
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void reader.cancel().catch(() => {});
+    }, timeoutMs);
+    try {
+      for (;;) {
+        let step: ReadableStreamReadResult<Uint8Array>;
+        try {
+          step = await reader.read();
+        } catch (err) {
+          throw timedOut ? bodyTimedOut(timeoutMs) : unreadable(err);
+        }
+        if (timedOut) throw bodyTimedOut(timeoutMs);
+        if (step.done) break;
+        size += step.value.byteLength;
+        if (size > max) {
+          void reader.cancel().catch(() => {});
+          throw tooLarge("bodySize", "Request body", max);
+        }
+        chunks.push(step.value);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.byteLength;
+    }
+    return body;
+  }
+
+  pipe(into: Writable, onChunk: (chunk: Uint8Array) => void, onError: (err: unknown) => void): void {
+    const stream = this.request.body;
+    if (!stream) {
+      into.end();
+      return;
+    }
+    const reader = (this.reader = stream.getReader());
+    void (async () => {
+      for (;;) {
+        const step = await reader.read();
+        if (step.done) return void into.end();
+        onChunk(step.value);
+        if (into.destroyed || into.writableEnded) return;
+        // Respect busboy's backpressure, as Readable.pipe would.
+        if (!into.write(step.value)) await new Promise((resolve) => into.once("drain", resolve));
+      }
+    })().catch(onError);
+  }
+
+  discard(): void {
+    void this.reader?.cancel().catch(() => {});
+  }
+}
