@@ -6,7 +6,7 @@ import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-
  * read from its `ReadableStream` with the same limits as a node:http body.
  */
 export class WebBody implements RequestBody {
-  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private reader: ReturnType<ReadableStream<Uint8Array>["getReader"]> | undefined;
 
   constructor(private readonly request: Request) {}
 
@@ -33,7 +33,7 @@ export class WebBody implements RequestBody {
     }, timeoutMs);
     try {
       for (;;) {
-        let step: ReadableStreamReadResult<Uint8Array>;
+        let step: Awaited<ReturnType<typeof reader.read>>;
         try {
           step = await reader.read();
         } catch (err) {
