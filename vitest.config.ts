@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
  * suite runs once, in the "express5" project.
  */
 const CONFORMANCE = [
+  "test/adapters.test.ts",
   "test/boundaries.test.ts",
   "test/codecs.test.ts",
   "test/cross-origin.test.ts",
@@ -18,6 +19,14 @@ const CONFORMANCE = [
   "test/server-fn.test.ts",
 ];
 const OTHER_ADAPTERS = ["express4", "node", "fetch", "hono", "fastify"];
+/**
+ * The fetch handler under Bun and Deno (their binaries come from the `bun` and `deno` npm
+ * packages): the suites whose server is all they need. The others also register functions
+ * in the test's own process after the server starts, which a server in another runtime
+ * cannot see.
+ */
+const RUNTIMES = ["bun", "deno"];
+const RUNTIME_SUITES = ["test/adapters.test.ts", "test/boundaries.test.ts", "test/codecs.test.ts", "test/cross-origin.test.ts", "test/malformed.test.ts", "test/multipart.test.ts", "test/server-fn.test.ts"];
 
 export default defineConfig({
   test: {
@@ -30,8 +39,12 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "express5", include: ["test/**/*.test.ts"], env: { ISOFORM_ADAPTER: "express5" } } },
       ...OTHER_ADAPTERS.map((adapter) => ({
-        extends: true,
+        extends: true as const,
         test: { name: adapter, include: CONFORMANCE, env: { ISOFORM_ADAPTER: adapter } },
+      })),
+      ...RUNTIMES.map((runtime) => ({
+        extends: true as const,
+        test: { name: runtime, include: RUNTIME_SUITES, env: { ISOFORM_ADAPTER: runtime } },
       })),
     ],
   },

@@ -1,75 +1,24 @@
+import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getRequestListener } from "@hono/node-server";
 import express from "express";
 import express4 from "express4";
 import Fastify from "fastify";
 import { Hono } from "hono";
-import { z } from "zod";
 import { isoform as fastifyIsoform } from "../../server/fastify.js";
 import { createFetchHandler } from "../../server/fetch.js";
 import { isoform as honoIsoform, type IsoformVariables } from "../../server/hono.js";
-import { createRequestHandler, isoform, redirect, Registry, serverFn, ServerFnError, type IsoformOptions, type PageHelpers, type UploadedFile } from "../../server/index.js";
+import { createRequestHandler, isoform, type IsoformOptions, type PageHelpers, type Registry } from "../../server/index.js";
 import { listen, type Listening } from "./listen.js";
+import { testPage, testRegistry } from "./registry.js";
 
-/**
- * The functions the server suites call, in a registry of their own: one echo per encoding,
- * validation, chosen and unexpected errors, redirects, a slow handler that watches its
- * abort signal, and uploads.
- */
-export function testRegistry() {
-  const registry = new Registry();
-  const echo = (name: string, encoding: "url" | "json" | "cbor" | "get-json" | "get-cbor" | "multipart") =>
-    serverFn({ name, encoding, registry }, async (input) => input);
-  const fns = {
-    echoUrl: echo("echo_url", "url"),
-    echoJson: echo("echo_json", "json"),
-    echoCbor: echo("echo_cbor", "cbor"),
-    echoGetJson: echo("echo_get_json", "get-json"),
-    echoGetCbor: echo("echo_get_cbor", "get-cbor"),
-    echoMultipart: echo("echo_multipart", "multipart"),
-    addTodo: serverFn(
-      { name: "add_todo", registry, input: z.object({ title: z.string().trim().min(1, "Title is required").max(200, "Title is too long"), body: z.string().max(100, "Body is too long").optional(), password: z.string().optional() }), sensitive: ["secret_note"] },
-      async ({ title }) => ({ id: 1, title }),
-    ),
-    conflict: serverFn({ name: "conflict", registry }, async () => {
-      throw new ServerFnError("That name is taken", { status: 409 });
-    }),
-    teapot: serverFn({ name: "teapot", registry }, async () => {
-      throw new ServerFnError("I'm a teapot", { status: 418 });
-    }),
-    crash: serverFn({ name: "crash", registry }, async () => {
-      throw new Error("secret database password in this message");
-    }),
-    moveCtx: serverFn({ name: "move_ctx", registry }, async (_input, ctx) => ctx.redirect("/done?via=ctx")),
-    moveThrow: serverFn({ name: "move_throw", registry }, async () => {
-      throw redirect("/done?via=throw");
-    }),
-    moveOffsite: serverFn({ name: "move_offsite", registry }, async () => {
-      throw redirect("https://evil.example/phish");
-    }),
-    webhook: serverFn({ name: "webhook", registry, csrf: false }, async () => "received"),
-    listView: serverFn(
-      { name: "list_view", encoding: "get-json", registry, view: (items: string[], page) => `<ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul>${page.form("add_todo")}</form>` },
-      async () => ["one", "two"],
-    ),
-    v2: serverFn({ name: "v2_thing", prefix: "/v2", endpoint: "things/make", registry }, async () => "made"),
-    tight: serverFn({ name: "tight", registry, limits: { bodySize: 100, depth: 2, parameters: 5, arrayLength: 3 } }, async (i) => i),
-    tightUpload: serverFn({ name: "tight_upload", encoding: "multipart", registry, limits: { bodySize: 100, fileSize: 10_000, files: 1 } }, async () => "ok"),
-    upload: serverFn({ name: "upload", encoding: "multipart", registry, limits: { fileSize: 1000, files: 2, fields: 5 } }, async (input) => {
-      const files = Object.entries(input).filter(([, v]) => typeof v === "object" && v !== null && "bytes" in v) as [string, UploadedFile][];
-      return {
-        fields: Object.fromEntries(Object.entries(input).filter(([, v]) => typeof v === "string")),
-        files: files.map(([field, f]) => ({ field, name: f.name, type: f.type, size: f.size, text: Buffer.from(f.bytes).toString("utf8") })),
-      };
-    }),
-  };
-  return { registry, fns };
-}
+export { testPage, testRegistry, type TestFns } from "./registry.js";
 
-export type TestFns = ReturnType<typeof testRegistry>["fns"];
 
 /** The servers isoform runs on; the HTTP suites run against each (vitest.config.ts, one project per adapter). */
-export const ADAPTERS = ["express5", "express4", "node", "fetch", "hono", "fastify"] as const;
+export const ADAPTERS = ["express5", "express4", "node", "fetch", "hono", "fastify", "bun", "deno"] as const;
 export type Adapter = (typeof ADAPTERS)[number];
 
 /** The adapter this test run serves with: `ISOFORM_ADAPTER`, express 5 by default. */
@@ -81,15 +30,6 @@ export function currentAdapter(): Adapter {
 
 const PAGES = ["/", "/form", "/done"];
 
-/** The one test page: the add_todo form with what was typed, its errors, and the last result. */
-export function testPage(f: PageHelpers): string {
-  return (
-    `<!doctype html><title>t</title>${f.form("add_todo")}<input name="title" value="${escape(f.value("add_todo", "title"))}">` +
-    `<textarea name="body">${escape(f.value("add_todo", "body"))}</textarea>${f.error("add_todo", "title")}${f.error("add_todo", "body")}${f.formError("add_todo")}</form>` +
-    `<pre id="result">${escape(JSON.stringify(f.result("add_todo") ?? null))}</pre><pre id="failed">${f.failed("add_todo")}</pre>`
-  );
-}
-
 export type AppOptions = IsoformOptions & { trustProxy?: boolean };
 
 /**
@@ -100,13 +40,13 @@ export type AppOptions = IsoformOptions & { trustProxy?: boolean };
 export async function startApp(options: AppOptions = {}, adapter: Adapter = currentAdapter()) {
   const { registry, fns } = testRegistry();
   const config = { registry, secret: "test-secret", production: true, log: () => {}, ...options };
-  const server = await SERVE[adapter](config, options.trustProxy === true);
+  const server = adapter === "bun" || adapter === "deno" ? await serveRuntime(adapter, options) : await SERVE[adapter](config, options.trustProxy === true);
   return { ...server, fns, registry, adapter };
 }
 
 type Config = IsoformOptions & { registry: Registry };
 
-const SERVE: Record<Adapter, (config: Config, trustProxy: boolean) => Promise<Listening>> = {
+const SERVE: Record<Exclude<Adapter, "bun" | "deno">, (config: Config, trustProxy: boolean) => Promise<Listening>> = {
   express5: (config, trustProxy) => serveExpress(express, config, trustProxy),
   express4: (config, trustProxy) => serveExpress(express4 as unknown as typeof express, config, trustProxy),
 
@@ -173,6 +113,49 @@ const SERVE: Record<Adapter, (config: Config, trustProxy: boolean) => Promise<Li
   },
 };
 
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const RUNTIME_COMMAND = {
+  bun: [join(ROOT, "node_modules/.bin/bun"), "test/support/runtime-server.ts"],
+  deno: [join(ROOT, "node_modules/.bin/deno"), "run", "--allow-all", "--sloppy-imports", "--quiet", "test/support/runtime-server.ts"],
+};
+
+/**
+ * The fetch handler in a Bun or Deno process (test/support/runtime-server.ts) with the same
+ * registry and page. Only options that survive JSON reach it; functions registered in this
+ * process after start do not, so the "bun" and "deno" projects run the suites that need none.
+ */
+function serveRuntime(runtime: "bun" | "deno", options: AppOptions): Promise<Listening> {
+  const [command, ...args] = RUNTIME_COMMAND[runtime];
+  const child = spawn(command!, [...args, JSON.stringify(options)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`${runtime} did not start in 30 s: ${out}`)), 30_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const port = /LISTENING (\d+)/.exec(out)?.[1];
+      if (!port) return;
+      clearTimeout(timer);
+      child.stdout.off("data", onData);
+      const origin = `http://127.0.0.1:${port}`;
+      const close = () =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null) return done();
+          child.once("exit", () => done());
+          child.kill("SIGTERM");
+        });
+      resolve({ server: undefined as never, url: origin, origin, close });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk: Buffer) => void (out += chunk.toString()));
+    child.once("exit", (code) => fail(new Error(`${runtime} exited with ${code}: ${out}`)));
+  });
+}
+
 async function serveExpress(make: typeof express, config: Config, trustProxy: boolean): Promise<Listening> {
   const app = make();
   if (trustProxy) app.set("trust proxy", true);
@@ -183,6 +166,3 @@ async function serveExpress(make: typeof express, config: Config, trustProxy: bo
   return listen(app);
 }
 
-function escape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
-}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { redirect, Registry, serverFn, ServerFnError, type PageHelpers, type UploadedFile } from "../../server/index.js";
+
+// The test registry and page, apart from any server framework: the Bun and Deno servers
+// (test/support/runtime-server.ts) import them too.
+
+/**
+ * The functions the server suites call, in a registry of their own: one echo per encoding,
+ * validation, chosen and unexpected errors, redirects, a slow handler that watches its
+ * abort signal, and uploads.
+ */
+export function testRegistry() {
+  const registry = new Registry();
+  const echo = (name: string, encoding: "url" | "json" | "cbor" | "get-json" | "get-cbor" | "multipart") =>
+    serverFn({ name, encoding, registry }, async (input) => input);
+  const fns = {
+    echoUrl: echo("echo_url", "url"),
+    echoJson: echo("echo_json", "json"),
+    echoCbor: echo("echo_cbor", "cbor"),
+    echoGetJson: echo("echo_get_json", "get-json"),
+    echoGetCbor: echo("echo_get_cbor", "get-cbor"),
+    echoMultipart: echo("echo_multipart", "multipart"),
+    addTodo: serverFn(
+      { name: "add_todo", registry, input: z.object({ title: z.string().trim().min(1, "Title is required").max(200, "Title is too long"), body: z.string().max(100, "Body is too long").optional(), password: z.string().optional() }), sensitive: ["secret_note"] },
+      async ({ title }) => ({ id: 1, title }),
+    ),
+    conflict: serverFn({ name: "conflict", registry }, async () => {
+      throw new ServerFnError("That name is taken", { status: 409 });
+    }),
+    teapot: serverFn({ name: "teapot", registry }, async () => {
+      throw new ServerFnError("I'm a teapot", { status: 418 });
+    }),
+    crash: serverFn({ name: "crash", registry }, async () => {
+      throw new Error("secret database password in this message");
+    }),
+    moveCtx: serverFn({ name: "move_ctx", registry }, async (_input, ctx) => ctx.redirect("/done?via=ctx")),
+    moveThrow: serverFn({ name: "move_throw", registry }, async () => {
+      throw redirect("/done?via=throw");
+    }),
+    moveOffsite: serverFn({ name: "move_offsite", registry }, async () => {
+      throw redirect("https://evil.example/phish");
+    }),
+    webhook: serverFn({ name: "webhook", registry, csrf: false }, async () => "received"),
+    listView: serverFn(
+      { name: "list_view", encoding: "get-json", registry, view: (items: string[], page) => `<ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul>${page.form("add_todo")}</form>` },
+      async () => ["one", "two"],
+    ),
+    v2: serverFn({ name: "v2_thing", prefix: "/v2", endpoint: "things/make", registry }, async () => "made"),
+    tight: serverFn({ name: "tight", registry, limits: { bodySize: 100, depth: 2, parameters: 5, arrayLength: 3 } }, async (i) => i),
+    tightUpload: serverFn({ name: "tight_upload", encoding: "multipart", registry, limits: { bodySize: 100, fileSize: 10_000, files: 1 } }, async () => "ok"),
+    upload: serverFn({ name: "upload", encoding: "multipart", registry, limits: { fileSize: 1000, files: 2, fields: 5 } }, async (input) => {
+      const files = Object.entries(input).filter(([, v]) => typeof v === "object" && v !== null && "bytes" in v) as [string, UploadedFile][];
+      return {
+        fields: Object.fromEntries(Object.entries(input).filter(([, v]) => typeof v === "string")),
+        files: files.map(([field, f]) => ({ field, name: f.name, type: f.type, size: f.size, text: Buffer.from(f.bytes).toString("utf8") })),
+      };
+    }),
+  };
+  return { registry, fns };
+}
+
+export type TestFns = ReturnType<typeof testRegistry>["fns"];
+
+/** The one test page: the add_todo form with what was typed, its errors, and the last result. */
+export function testPage(f: PageHelpers): string {
+  return (
+    `<!doctype html><title>t</title>${f.form("add_todo")}<input name="title" value="${escape(f.value("add_todo", "title"))}">` +
+    `<textarea name="body">${escape(f.value("add_todo", "body"))}</textarea>${f.error("add_todo", "title")}${f.error("add_todo", "body")}${f.formError("add_todo")}</form>` +
+    `<pre id="result">${escape(JSON.stringify(f.result("add_todo") ?? null))}</pre><pre id="failed">${f.failed("add_todo")}</pre>`
+  );
+}
+
+function escape(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
+}
