@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// (Kept in the declarations: these types use Node's, so a project gets them without listing them.)
 export { serverFn, type ServerFn, type ServerFnOptions, type Context, type AnyServerFn } from "./server-fn.js";
 export { ServerFnError, type ErrorType, type ErrorEnvelope, type Issue } from "../protocol/errors.js";
 export { redirect } from "./redirect.js";

@@ -12,17 +12,17 @@ export class Registry {
   readonly prefixes = new Set<string>();
 
   add(fn: AnyServerFn): void {
+    const sameName = this.byName.get(fn.name);
+    if (sameName) {
+      throw new Error(
+        `isoform: two server functions are named "${fn.name}" (at ${sameName.path} and ${fn.path}); names must be unique`,
+      );
+    }
     const samePath = this.byPath.get(fn.path);
     if (samePath) {
       throw new Error(
         `isoform: server functions "${samePath.name}" and "${fn.name}" both use the path ${fn.path}; ` +
           `give one of them another \`name\` or \`endpoint\``,
-      );
-    }
-    const sameName = this.byName.get(fn.name);
-    if (sameName) {
-      throw new Error(
-        `isoform: two server functions are named "${fn.name}" (at ${sameName.path} and ${fn.path}); names must be unique`,
       );
     }
     this.byPath.set(fn.path, fn);

@@ -24,7 +24,7 @@ export interface Context {
   redirect(url: string): never;
 }
 
-export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefined> {
+export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefined, Out = unknown> {
   /** the function's identity; unique in the registry */
   name: string;
   /** URL prefix, default `/api` */
@@ -46,7 +46,7 @@ export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefi
    * holds the template helpers for the page htmx is on (its `HX-Current-URL`), so forms
    * rendered in the fragment return to that page.
    */
-  view?: (value: never, page: PageHelpers, req: IncomingMessage | undefined) => string;
+  view?: (value: NoInfer<Awaited<Out>>, page: PageHelpers, req: IncomingMessage | undefined) => string;
   /** registry to add to (tests); default the process-wide one */
   registry?: Registry;
 }
@@ -80,7 +80,7 @@ function ctxRedirect(url: string): never {
  * also callable directly on the server.
  */
 export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out = unknown>(
-  options: ServerFnOptions<S>,
+  options: ServerFnOptions<S, Out>,
   handler: (input: HandlerInput<S>, ctx: Context) => Out | Promise<Out>,
 ): ServerFn<InputType<S>, Awaited<Out>> {
   const { name } = options;

@@ -30,6 +30,22 @@ const untyped = serverFn({ name: "untyped", registry }, async (input) => {
   return "ok" as const;
 });
 
+// A view's value is the handler's result, inferred from the handler (not from the view).
+const listed = serverFn(
+  {
+    name: "listed",
+    encoding: "get-json",
+    registry,
+    view: (items, page) => {
+      expectTypeOf(items).toEqualTypeOf<{ id: number; title: string }[]>();
+      // @ts-expect-error a view's value is the handler's result, not anything
+      items.nothing();
+      return `<ul>${items.map((i) => `<li>${i.title}</li>`).join("")}</ul>${page.script()}`;
+    },
+  },
+  async () => [{ id: 1, title: "one" }],
+);
+
 describe("types", () => {
   it("a handler's input comes from its schema; a direct call takes the schema's input", async () => {
     expectTypeOf(addTodo).parameter(0).toEqualTypeOf<{ title: string; done?: unknown }>();
@@ -37,6 +53,7 @@ describe("types", () => {
     expectTypeOf<InputOf<typeof rename>>().toEqualTypeOf<{ id: number; name: string }>();
     expectTypeOf<OutputOf<typeof rename>>().toEqualTypeOf<number>();
     expectTypeOf<OutputOf<typeof untyped>>().toEqualTypeOf<"ok">();
+    expectTypeOf<OutputOf<typeof listed>>().toEqualTypeOf<{ id: number; title: string }[]>();
 
     // @ts-expect-error: title must be a string
     await addTodo({ title: 42 }).catch(() => {});

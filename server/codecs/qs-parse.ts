@@ -14,7 +14,7 @@ function decoder(str: string, _default: unknown, _charset: unknown, type: "key" 
     try {
       s = decodeURIComponent(s);
     } catch {
-      throw deserializationError(`Malformed percent-encoding in ${type} "${str.slice(0, 40)}"; encode "%" as "%25"`);
+      throw deserializationError(`Malformed percent-encoding, or bytes that are not UTF-8, in ${type} "${str.slice(0, 40)}"; encode "%" as "%25" and text as UTF-8`);
     }
   }
   if (s.includes("\0")) throw nulByte();
