@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ServerFnError } from "../protocol/errors.js";
 import { CLIENT_PATH } from "../protocol/wire.js";
-import { IMMUTABLE, loadClientAssets, type ClientAssets } from "./client-assets.js";
+import { compressedAsset, IMMUTABLE, loadClientAssets, preferredEncoding, type ClientAssets } from "./client-assets.js";
 import { normalizeOrigins } from "./cross-origin.js";
 import { PageHelpers } from "./helpers.js";
 import { checkLimits, type Limits } from "./limits.js";
@@ -126,10 +126,14 @@ export class Core {
   }
 
   private asset(request: CoreRequest, name: string): Answer {
-    const body = this.assets.files.get(name);
-    if (!body) return response(404, "text/plain; charset=utf-8", "Not found");
+    const raw = this.assets.files.get(name);
+    if (!raw) return response(404, "text/plain; charset=utf-8", "Not found");
+    const encoding = preferredEncoding(request.header("accept-encoding"));
+    const headers: AnswerHeaders = { "Cache-Control": IMMUTABLE, Vary: "Accept-Encoding" };
+    if (encoding) headers["Content-Encoding"] = encoding;
+    const body = encoding ? compressedAsset(this.assets, name, encoding)! : raw;
     // HEAD: the same headers, no body (node and fetch servers drop a HEAD body anyway).
-    const answer = response(200, "text/javascript; charset=utf-8", body, { "Cache-Control": IMMUTABLE });
+    const answer = response(200, "text/javascript; charset=utf-8", body, headers);
     if (request.method === "HEAD") answer.body = "";
     return answer;
   }

@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./support/app.js";
 import { formPost, navigationHeaders, request } from "./support/request.js";
@@ -49,5 +50,18 @@ describe(`the ${process.env.ISOFORM_ADAPTER ?? "express5"} adapter`, () => {
     expect(script.headers["content-type"]).toBe("text/javascript; charset=utf-8");
     expect(script.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
     expect(script.text).toContain("isoform");
+    expect(script.headers["content-encoding"]).toBeUndefined();
+    // Compressed when the browser says it can read it: brotli first, else gzip.
+    for (const [accept, encoding, decode] of [
+      ["gzip, deflate, br, zstd", "br", brotliDecompressSync],
+      ["gzip, deflate", "gzip", gunzipSync],
+      ["br;q=0, gzip", "gzip", gunzipSync],
+    ] as const) {
+      const packed = await request(`${app.url}/_isoform/client/${entry}`, { headers: { "accept-encoding": accept } });
+      expect(packed.headers["content-encoding"]).toBe(encoding);
+      expect(packed.headers.vary).toBe("Accept-Encoding");
+      expect(packed.body.length).toBeLessThan(script.body.length / 1.5);
+      expect(decode(packed.body).equals(script.body)).toBe(true);
+    }
   });
 });
