@@ -1,5 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 import type { ScriptMode } from "./e2e/fixtures.js";
+import { scaledUnavailable } from "./scripts/scaled.mjs";
 
 /**
  * Every spec runs three times against the todo demo, each project with its own server and
@@ -13,6 +14,18 @@ const MODES: { mode: ScriptMode; port: number }[] = [
   { mode: "on", port: BASE + 1 },
   { mode: "delayed", port: BASE + 2 },
 ];
+
+/**
+ * The same specs, JavaScript off and on, through nginx in front of three instances of the
+ * demo on PostgreSQL (`npm run start:scaled`, one set-up on its own port and data directory).
+ * The two projects share its database, so "on" runs after "off" (the profile is one row).
+ * Without nginx and PostgreSQL (installed with apt as root), their tests are skipped with
+ * the reason. Workers load this file again: the answer travels in the environment.
+ */
+const SCALED_PORT = BASE + 10;
+process.env.ISOFORM_SCALED_UNAVAILABLE ??= scaledUnavailable({ install: true }) ?? "";
+const scaledMissing = process.env.ISOFORM_SCALED_UNAVAILABLE || undefined;
+if (scaledMissing && !process.env.TEST_WORKER_INDEX) console.warn(`playwright: the scaled-js-* projects are skipped: ${scaledMissing}`);
 
 // No test tool may download a browser here: Debian's Chromium is installed by scripts/setup.mjs.
 const CHROMIUM_ARGS = [
@@ -39,18 +52,42 @@ export default defineConfig({
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS },
     trace: "retain-on-failure",
   },
-  projects: MODES.map(({ mode, port }) => ({
-    name: `js-${mode}`,
-    use: { baseURL: `http://127.0.0.1:${port}`, javaScriptEnabled: mode !== "off", scriptMode: mode },
-  })),
-  webServer: MODES.map(({ mode, port }) => ({
-    // A fresh database per run and per project, so projects never see each other's todos.
-    command: `rm -rf .reports/e2e-data/${mode} && tsx examples/todo/main.ts`,
-    url: `http://127.0.0.1:${port}/`,
-    env: { PORT: String(port), ISOFORM_DATA_DIR: `.reports/e2e-data/${mode}`, ISOFORM_SECRET: "e2e-only-secret-not-for-production", NODE_ENV: "production" },
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-  })),
+  projects: [
+    ...MODES.map(({ mode, port }) => ({
+      name: `js-${mode}`,
+      use: { baseURL: `http://127.0.0.1:${port}`, javaScriptEnabled: mode !== "off", scriptMode: mode },
+    })),
+    ...(["off", "on"] as const).map((mode) => ({
+      name: `scaled-js-${mode}`,
+      use: { baseURL: `http://127.0.0.1:${SCALED_PORT}`, javaScriptEnabled: mode === "on", scriptMode: mode, unavailable: scaledMissing },
+      dependencies: mode === "on" ? ["scaled-js-off"] : [],
+    })),
+  ],
+  webServer: [
+    ...MODES.map(({ mode, port }) => ({
+      // A fresh database per run and per project, so projects never see each other's todos.
+      command: `rm -rf .reports/e2e-data/${mode} && tsx examples/todo/main.ts`,
+      url: `http://127.0.0.1:${port}/`,
+      env: { PORT: String(port), ISOFORM_DATA_DIR: `.reports/e2e-data/${mode}`, ISOFORM_SECRET: "e2e-only-secret-not-for-production", NODE_ENV: "production" },
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+    })),
+    ...(scaledMissing
+      ? []
+      : [
+          {
+            command: "rm -rf .reports/e2e-data/scaled && node scripts/start-scaled.mjs",
+            url: `http://127.0.0.1:${SCALED_PORT}/`,
+            env: { PORT: String(SCALED_PORT), ISOFORM_INSTANCES: "3", ISOFORM_DATA_DIR: ".reports/e2e-data/scaled", ISOFORM_SECRET: "e2e-only-secret-not-for-production", NODE_ENV: "production" },
+            reuseExistingServer: false,
+            timeout: 120_000,
+            stdout: "ignore" as const,
+            stderr: "pipe" as const,
+            // SIGTERM to its process group: the script stops nginx, the instances and PostgreSQL in turn.
+            gracefulShutdown: { signal: "SIGTERM" as const, timeout: 30_000 },
+          },
+        ]),
+  ],
 });

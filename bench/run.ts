@@ -1,17 +1,18 @@
 /**
  * `npm run bench` — prints every figure of the benchmark, measured side by side in one run.
- * One part only: `npx tsx bench/run.ts throughput|size|decode|cold|memory|browser` (throughput takes
+ * One part only: `npx tsx bench/run.ts throughput|size|decode|cold|memory|browser|scaled` (throughput takes
  * an optional scenario filter: `npx tsx bench/run.ts throughput cbor`).
  */
 import { browserLatency } from "./browser.js";
 import { cold } from "./cold.js";
 import { decode } from "./decode.js";
 import { memory } from "./memory.js";
+import { scaled } from "./scaled.js";
 import { size } from "./size.js";
 import { throughput } from "./throughput.js";
 
 const [part, filter] = process.argv.slice(2);
-const parts = part ? [part] : ["size", "throughput", "decode", "cold", "memory", "browser"];
+const parts = part ? [part] : ["size", "throughput", "decode", "cold", "memory", "browser", "scaled"];
 const started = Date.now();
 const verdicts: string[] = [];
 
@@ -23,9 +24,10 @@ for (const p of parts) {
     : p === "cold" ? await cold()
     : p === "memory" ? await memory()
     : p === "browser" ? await browserLatency()
+    : p === "scaled" ? await scaled()
     : undefined;
   if (!result) {
-    console.error(`bench: unknown part "${p}"; use throughput, size, decode, cold, memory or browser`);
+    console.error(`bench: unknown part "${p}"; use throughput, size, decode, cold, memory, browser or scaled`);
     process.exit(2);
   }
   for (const line of result.lines) console.log(line);

@@ -5,14 +5,19 @@
  *   isoform-node     createRequestHandler() on node:http
  *   express          hand-written express 5 routes (express.urlencoded({ extended: true }) etc.)
  *   node             hand-written node:http + qs routes: the ceiling
+ *   isoform-fetch    createFetchHandler() (isoform/fetch) on Node, through @hono/node-server
+ *   hono             hand-written Hono routes (+ qs, cbor-x) on the same @hono/node-server
  * Every variant serves the same five endpoints: url, navigation (303), get-json, json, cbor.
  */
 import { decode as cborDecode, encode as cborEncode } from "cbor-x";
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
 import express from "express";
+import { Hono } from "hono";
 import qs from "qs";
+import { createFetchHandler } from "../server/fetch.js";
 import { createRequestHandler, isoform, serverFn, ServerFnError } from "../server/index.js";
 import { addTodo, listTodos, SECRET } from "./workload.js";
 
@@ -100,6 +105,27 @@ function nodeHandler(req: IncomingMessage, res: ServerResponse) {
   });
 }
 
+/** The same five endpoints as bare Hono routes: the baseline of the fetch handler. */
+function honoApp() {
+  const app = new Hono();
+  app.get("/api/list_todos", (c) => c.json(listTodos(qs.parse(c.req.url.split("?")[1] ?? "").limit)));
+  app.post("/api/add_todo", async (c) => {
+    const r = addTodo(qs.parse(await c.req.text()).title);
+    if (c.req.header("sec-fetch-mode") === "navigate") return c.body(null, 303, { Location: "/", "Set-Cookie": flash(r) });
+    if (typeof r === "string") return c.json({ error: { type: "Validation", message: r } }, 422);
+    return c.json(r);
+  });
+  app.post("/api/add_todo_json", async (c) => {
+    const r = addTodo((await c.req.json<{ title?: unknown }>()).title);
+    return typeof r === "string" ? c.json(r, 422) : c.json(r);
+  });
+  app.post("/api/add_todo_cbor", async (c) => {
+    const r = addTodo((cborDecode(new Uint8Array(await c.req.arrayBuffer())) as { title?: unknown }).title);
+    return c.body(cborEncode(r) as Uint8Array<ArrayBuffer>, typeof r === "string" ? 422 : 200, { "Content-Type": "application/cbor" });
+  });
+  return app;
+}
+
 let listener: Parameters<typeof createServer>[1];
 if (variant === "isoform-express") {
   isoformFunctions();
@@ -113,8 +139,14 @@ if (variant === "isoform-express") {
   listener = expressApp();
 } else if (variant === "node") {
   listener = nodeHandler;
+} else if (variant === "isoform-fetch") {
+  isoformFunctions();
+  const handler = createFetchHandler({ secret: SECRET, production: true });
+  listener = getRequestListener(async (request) => (await handler(request)) ?? new Response("Not found", { status: 404 }));
+} else if (variant === "hono") {
+  listener = getRequestListener(honoApp().fetch);
 } else {
-  console.error(`bench/server.ts: unknown variant "${variant}"; use isoform-express, isoform-node, express or node`);
+  console.error(`bench/server.ts: unknown variant "${variant}"; use isoform-express, isoform-node, express, node, isoform-fetch or hono`);
   process.exit(2);
 }
 

@@ -26,6 +26,7 @@ export const SCENARIOS: Scenario[] = [
     compare: [
       { isoform: "isoform-express", baseline: "express", target: 0.95 },
       { isoform: "isoform-node", baseline: "node", target: 0.8 },
+      { isoform: "isoform-fetch", baseline: "hono", target: 0.8 },
     ],
   },
   {
@@ -37,6 +38,7 @@ export const SCENARIOS: Scenario[] = [
       // node:http pair keeps the 0.8 it has for the url endpoint.
       { isoform: "isoform-express", baseline: "express", target: 0.9 },
       { isoform: "isoform-node", baseline: "node", target: 0.8 },
+      { isoform: "isoform-fetch", baseline: "hono", target: 0.8 },
     ],
   },
   {
@@ -46,6 +48,7 @@ export const SCENARIOS: Scenario[] = [
     compare: [
       { isoform: "isoform-express", baseline: "express", target: 0.95 },
       { isoform: "isoform-node", baseline: "node", target: 0.8 },
+      { isoform: "isoform-fetch", baseline: "hono", target: 0.8 },
     ],
   },
   {
@@ -55,6 +58,7 @@ export const SCENARIOS: Scenario[] = [
     compare: [
       { isoform: "isoform-express", baseline: "express", target: 0.95 },
       { isoform: "isoform-node", baseline: "node", target: 0.8 },
+      { isoform: "isoform-fetch", baseline: "hono", target: 0.8 },
     ],
   },
   {
@@ -64,11 +68,12 @@ export const SCENARIOS: Scenario[] = [
     compare: [
       { isoform: "isoform-express", baseline: "express", target: 0.95 },
       { isoform: "isoform-node", baseline: "node", target: 0.8 },
+      { isoform: "isoform-fetch", baseline: "hono", target: 0.8 },
     ],
   },
 ];
 
-const VARIANTS: Variant[] = ["isoform-express", "express", "isoform-node", "node"];
+const VARIANTS: Variant[] = ["isoform-express", "express", "isoform-node", "node", "isoform-fetch", "hono"];
 
 export interface ThroughputOptions {
   rounds: number;

@@ -6,6 +6,9 @@ export type ScriptMode = "off" | "on" | "delayed";
 
 interface Fixtures {
   scriptMode: ScriptMode;
+  /** Set on a project that cannot run on this machine: each test is skipped with this reason. */
+  unavailable: string | undefined;
+  skipWhenUnavailable: void;
   /** Open a path and wait until the page is usable in this mode. */
   open(path: string): Promise<void>;
   /** In "delayed" mode: let the held-back client script load (a no-op otherwise). */
@@ -14,6 +17,15 @@ interface Fixtures {
 
 export const test = base.extend<Fixtures>({
   scriptMode: ["on", { option: true }],
+  unavailable: [undefined, { option: true }],
+
+  skipWhenUnavailable: [
+    async ({ unavailable }, use, testInfo) => {
+      testInfo.skip(unavailable !== undefined, unavailable);
+      await use();
+    },
+    { auto: true },
+  ],
 
   page: async ({ page, scriptMode }, use) => {
     if (scriptMode === "delayed") {

@@ -16,11 +16,16 @@ export class WebBody implements RequestBody {
 
   get declaredLength(): number | undefined {
     const declared = this.request.headers.get("content-length");
-    return declared === null ? undefined : Number(declared);
+    return declared === null || !/^\d+$/.test(declared) ? undefined : Number(declared);
   }
 
   async read(max: number, timeoutMs: number): Promise<Uint8Array> {
-    if ((this.declaredLength ?? 0) > max) throw tooLarge("bodySize", "Request body", max);
+    const declared = this.declaredLength;
+    if (declared !== undefined && declared > max) throw tooLarge("bodySize", "Request body", max);
+    // A declared length bounds the body (HTTP framing holds the client to it), so the
+    // runtime's own whole-body read is safe, and it is every runtime's fast path (a stream
+    // costs @hono/node-server a full Request per call).
+    if (declared !== undefined && Number.isSafeInteger(declared)) return this.readDeclared(timeoutMs);
     const stream = this.request.body;
     if (!stream) return new Uint8Array(0);
     const reader = (this.reader = stream.getReader());
@@ -59,6 +64,22 @@ export class WebBody implements RequestBody {
       at += c.byteLength;
     }
     return body;
+  }
+
+  private readDeclared(timeoutMs: number): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(bodyTimedOut(timeoutMs)), timeoutMs);
+      this.request.arrayBuffer().then(
+        (buffer) => {
+          clearTimeout(timer);
+          resolve(new Uint8Array(buffer));
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(unreadable(err));
+        },
+      );
+    });
   }
 
   pipe(into: Writable, onChunk: (chunk: Uint8Array) => void, onError: (err: unknown) => void): void {

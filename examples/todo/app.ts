@@ -1,14 +1,22 @@
 import { createRequire } from "node:module";
 import express from "express";
 import { isoform } from "isoform";
-import { Store } from "./db.js";
 import { useStore } from "./functions.js";
+import type { TodoStore } from "./store.js";
 import { views } from "./views.js";
 
 export interface AppOptions {
-  /** the SQLite file (":memory:" for tests) */
-  dbFile: string;
+  store: TodoStore;
   secret?: string;
+  /**
+   * express's `trust proxy`: which peers may say, in `X-Forwarded-Proto` and
+   * `X-Forwarded-Host`, what origin the browser used (`"loopback"` behind a proxy on the
+   * same machine). isoform reads the request's own origin through it, for cross-origin
+   * protection and the outcome cookie's `Secure` flag. Default: no one.
+   */
+  trustProxy?: boolean | number | string;
+  /** names this instance in an `X-Instance` response header (to see which one answered) */
+  instance?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -16,24 +24,32 @@ const HTMX = require.resolve("htmx.org/dist/htmx.min.js");
 
 /** The todo demo: the todo list of isoform's README, with a profile form for uploads. */
 export function createApp(options: AppOptions): express.Express {
-  const store = new Store(options.dbFile);
+  const { store } = options;
   useStore(store);
   const app = express();
   app.disable("x-powered-by");
+  app.set("trust proxy", options.trustProxy ?? false);
+  if (options.instance !== undefined) {
+    const instance = options.instance;
+    app.use((_req, res, next) => {
+      res.setHeader("X-Instance", instance);
+      next();
+    });
+  }
   app.use(isoform({ secret: options.secret }));
 
   const render = (res: express.Response, view: string, data: Record<string, unknown>) => {
     res.type("html").send(views.render(view, { ...res.locals, ...data }));
   };
 
-  app.get("/", (_req, res) => render(res, "index", { todos: store.list() }));
+  app.get("/", async (_req, res) => render(res, "index", { todos: await store.list() }));
 
-  app.get("/profile", (req, res) => {
-    render(res, "profile", { profile: store.profile(), saved: req.query.saved === "1" });
+  app.get("/profile", async (req, res) => {
+    render(res, "profile", { profile: await store.profile(), saved: req.query.saved === "1" });
   });
 
-  app.get("/profile/avatar", (_req, res) => {
-    const avatar = store.profile()?.avatar;
+  app.get("/profile/avatar", async (_req, res) => {
+    const avatar = (await store.profile())?.avatar;
     if (!avatar) {
       res.status(404).type("text").send("No avatar yet");
       return;

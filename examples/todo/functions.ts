@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { serverFn, ServerFnError, type UploadedFile } from "isoform";
-import type { Store, Todo } from "./db.js";
+import type { Todo, TodoStore } from "./store.js";
 import { views } from "./views.js";
 
 /**
@@ -8,13 +8,13 @@ import { views } from "./views.js";
  * with `import type { addTodo } from "./functions.js"`; the store they use is set once by
  * `createApp`.
  */
-let current: Store | undefined;
+let current: TodoStore | undefined;
 
-export function useStore(store: Store): void {
+export function useStore(store: TodoStore): void {
   current = store;
 }
 
-function store(): Store {
+function store(): TodoStore {
   if (!current) throw new Error("demo: useStore() was not called before a server function ran");
   return current;
 }
@@ -38,7 +38,7 @@ export const addTodo = serverFn(
 export const toggleTodo = serverFn(
   { name: "toggle_todo", input: z.object({ id }) },
   async ({ id }): Promise<Todo> => {
-    const todo = store().toggle(id);
+    const todo = await store().toggle(id);
     if (!todo) throw new ServerFnError("That todo no longer exists", { status: 404 });
     return todo;
   },
@@ -47,7 +47,7 @@ export const toggleTodo = serverFn(
 export const deleteTodo = serverFn(
   { name: "delete_todo", input: z.object({ id }) },
   async ({ id }): Promise<null> => {
-    if (!store().delete(id)) throw new ServerFnError("That todo no longer exists", { status: 404 });
+    if (!(await store().delete(id))) throw new ServerFnError("That todo no longer exists", { status: 404 });
     return null;
   },
 );
@@ -89,7 +89,7 @@ export const updateProfile = serverFn(
   },
   async (input, ctx) => {
     const tags = input.tags.filter((t) => t !== "");
-    store().saveProfile({
+    await store().saveProfile({
       name: input.name,
       email: input.email,
       address: input.address,

@@ -1,23 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import type { Profile, Todo, TodoStore } from "./store.js";
 
-export interface Todo {
-  id: number;
-  title: string;
-  completed: boolean;
-}
-
-export interface Profile {
-  name: string;
-  email: string;
-  address: { street: string; city: string };
-  tags: string[];
-  avatar?: { type: string; bytes: Uint8Array };
-}
-
-/** The demo's data in one SQLite file, created on first start. */
-export class Store {
+/**
+ * The demo's data in one SQLite file, created on first start: the default, for one
+ * process. better-sqlite3 is synchronous; the methods are async only to match TodoStore.
+ */
+export class SqliteStore implements TodoStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
@@ -39,25 +29,24 @@ export class Store {
     `);
   }
 
-  list(): Todo[] {
+  async list(): Promise<Todo[]> {
     return this.db.prepare("SELECT id, title, completed FROM todos ORDER BY id").all().map(toTodo);
   }
 
-  add(title: string): Todo {
-    const row = this.db.prepare("INSERT INTO todos (title) VALUES (?) RETURNING id, title, completed").get(title);
-    return toTodo(row);
+  async add(title: string): Promise<Todo> {
+    return toTodo(this.db.prepare("INSERT INTO todos (title) VALUES (?) RETURNING id, title, completed").get(title));
   }
 
-  toggle(id: number): Todo | undefined {
+  async toggle(id: number): Promise<Todo | undefined> {
     const row = this.db.prepare("UPDATE todos SET completed = 1 - completed WHERE id = ? RETURNING id, title, completed").get(id);
     return row ? toTodo(row) : undefined;
   }
 
-  delete(id: number): boolean {
+  async delete(id: number): Promise<boolean> {
     return this.db.prepare("DELETE FROM todos WHERE id = ?").run(id).changes > 0;
   }
 
-  profile(): Profile | undefined {
+  async profile(): Promise<Profile | undefined> {
     const row = this.db.prepare("SELECT data, avatar_type, avatar FROM profile WHERE id = 1").get() as
       | { data: string; avatar_type: string | null; avatar: Buffer | null }
       | undefined;
@@ -67,16 +56,19 @@ export class Store {
     return profile;
   }
 
-  saveProfile(p: Profile): void {
+  async saveProfile(p: Profile): Promise<void> {
     const { avatar, ...data } = p;
-    const prev = this.profile()?.avatar;
-    const keep = avatar ?? prev;
+    // One statement: a profile saved without an avatar keeps the one already saved.
     this.db
-      .prepare("INSERT OR REPLACE INTO profile (id, data, avatar_type, avatar) VALUES (1, ?, ?, ?)")
-      .run(JSON.stringify(data), keep?.type ?? null, keep ? Buffer.from(keep.bytes) : null);
+      .prepare(
+        `INSERT INTO profile (id, data, avatar_type, avatar) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data,
+           avatar_type = coalesce(excluded.avatar_type, avatar_type), avatar = coalesce(excluded.avatar, avatar)`,
+      )
+      .run(JSON.stringify(data), avatar?.type ?? null, avatar ? Buffer.from(avatar.bytes) : null);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }
