@@ -80,6 +80,47 @@ const handler = createRequestHandler({
 const server = createServer(handler).listen(0, "127.0.0.1", () => console.log("LISTENING " + server.address().port));
 `;
 
+const FASTIFY_JS = `
+import Fastify from "fastify";
+import { isoform } from "isoform/fastify";
+import "./functions.js";
+import { page } from "./page.js";
+const app = Fastify();
+await app.register(isoform, { secret: "package-test" });
+app.get("/", (request, reply) => reply.type("text/html; charset=utf-8").send(page(request.isoform)));
+await app.listen({ port: 0, host: "127.0.0.1" });
+console.log("LISTENING " + app.server.address().port);
+`;
+
+const HONO_JS = `
+import { Hono } from "hono";
+import { serve } from "@hono/node-server";
+import { isoform } from "isoform/hono";
+import "./functions.js";
+import { page } from "./page.js";
+const app = new Hono();
+app.use(isoform({ secret: "package-test" }));
+app.get("/", (c) => c.html(page(c.get("isoform"))));
+serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log("LISTENING " + info.port));
+`;
+
+/** Bun.serve and Deno.serve over isoform/fetch, as the README shows them. */
+const FETCH_JS = `
+import { createFetchHandler } from "isoform/fetch";
+import "./functions.js";
+import { page } from "./page.js";
+const isoform = createFetchHandler({ secret: "package-test" });
+async function fetch(request) {
+  const answered = await isoform(request);
+  if (answered) return answered;
+  const { helpers, headers } = isoform.helpers(request);
+  headers.set("content-type", "text/html; charset=utf-8");
+  return new Response(page(helpers), { headers });
+}
+if (typeof Bun !== "undefined") console.log("LISTENING " + Bun.serve({ port: 0, hostname: "127.0.0.1", fetch }).port);
+else Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log("LISTENING " + port) }, fetch);
+`;
+
 /** A user's TypeScript: a server function, and browser code typed from it with `import type`. */
 const FUNCTIONS_TS = `
 import { serverFn } from "isoform";
@@ -134,9 +175,17 @@ interface Running {
   child: ChildProcess;
 }
 
+/** How each server file is run: plain node, or the Bun and Deno binaries from this repository's npm packages. */
+function command(file: string): [string, string[]] {
+  if (file === "bun.js") return [join(ROOT, "node_modules/.bin/bun"), ["fetch.js"]];
+  if (file === "deno.js") return [join(ROOT, "node_modules/.bin/deno"), ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-sys", "--quiet", "fetch.js"]];
+  return [process.execPath, [file]];
+}
+
 function start(cwd: string, file: string): Promise<Running> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [file], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const [cmd, args] = command(file);
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const timer = setTimeout(() => reject(new Error(`${file} did not start: ${out}`)), 15_000);
     const onData = (c: Buffer) => {
@@ -159,7 +208,11 @@ describe.each([
   { server: "an express 5 app", app: "express5", file: "express.js" },
   { server: "an express 4 app", app: "express4", file: "express.js" },
   { server: "a node:http server", app: "express5", file: "node.js" },
-])("installed from the tarball, $server run with plain node", ({ app, file }) => {
+  { server: "a Fastify app", app: "express5", file: "fastify.js" },
+  { server: "a Hono app on @hono/node-server", app: "express5", file: "hono.js" },
+  { server: "Bun.serve with isoform/fetch", app: "express5", file: "bun.js" },
+  { server: "Deno.serve with isoform/fetch", app: "express5", file: "deno.js" },
+])("installed from the tarball, $server", ({ app, file }) => {
   let running: Running;
   beforeAll(async () => {
     running = await start(apps[app]!, file);
@@ -212,9 +265,9 @@ describe.each([
 const apps: Record<string, string> = {};
 
 beforeAll(async () => {
-  const files = { "functions.js": FUNCTIONS_JS, "page.js": PAGE_JS, "express.js": EXPRESS_JS, "node.js": NODE_JS };
+  const files = { "functions.js": FUNCTIONS_JS, "page.js": PAGE_JS, "express.js": EXPRESS_JS, "node.js": NODE_JS, "fastify.js": FASTIFY_JS, "hono.js": HONO_JS, "fetch.js": FETCH_JS };
   const [five, four] = await Promise.all([
-    makeApp("express5", ["express@5.3.0"], files),
+    makeApp("express5", ["express@5.3.0", "fastify@5.12.8", "hono@4.13.19", "@hono/node-server@2.1.9"], files),
     makeApp("express4", ["express@4.21.2"], files),
   ]);
   apps.express5 = five;
