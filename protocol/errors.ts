@@ -7,6 +7,7 @@ export type ErrorType =
   | "Request"
   | "Deserialization"
   | "Validation"
+  | "Unauthorized"
   | "Forbidden"
   | "NotFound"
   | "MethodNotAllowed"
@@ -27,6 +28,8 @@ export interface ErrorBody {
   issues?: Issue[];
   /** For limit errors: which limit was hit (`bodySize`, `depth`, `parameters`, `arrayLength`, `fileSize`, `files`, `fields`, `bodyTimeout`). */
   limit?: string;
+  /** Where a caller that cannot act on this error goes instead (a guard's login page). */
+  location?: string;
 }
 
 export interface ErrorEnvelope {
@@ -37,6 +40,7 @@ export const DEFAULT_STATUS: Record<ErrorType, number> = {
   Request: 0,
   Deserialization: 400,
   Validation: 422,
+  Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
@@ -56,10 +60,16 @@ export class ServerFnError extends Error {
   declare readonly status: number;
   declare readonly issues?: Issue[];
   declare readonly limit?: string;
+  /**
+   * A page for callers that cannot act on this error: a browser without JavaScript is
+   * redirected there (303), htmx too (`HX-Redirect`); a script gets the envelope with it.
+   * Same-origin only, as every redirect.
+   */
+  declare readonly location?: string;
 
   constructor(
     message: string,
-    options: { type?: ErrorType; status?: number; issues?: Issue[]; limit?: string } = {},
+    options: { type?: ErrorType; status?: number; issues?: Issue[]; limit?: string; location?: string } = {},
   ) {
     super(message);
     this.name = "ServerFnError";
@@ -67,13 +77,14 @@ export class ServerFnError extends Error {
     this.status = options.status ?? DEFAULT_STATUS[this.type];
     if (options.issues) this.issues = options.issues;
     if (options.limit) this.limit = options.limit;
+    if (options.location) this.location = options.location;
   }
 
   /** Rebuild an error from an envelope received over the wire (anything malformed becomes a ServerError). */
   static fromEnvelope(body: unknown, status: number): ServerFnError {
     const e = (body as ErrorEnvelope | null)?.error;
     if (e && typeof e.type === "string" && typeof e.message === "string") {
-      return new ServerFnError(e.message, { type: e.type, status, issues: e.issues, limit: e.limit });
+      return new ServerFnError(e.message, { type: e.type, status, issues: e.issues, limit: e.limit, location: e.location });
     }
     return new ServerFnError(`Unexpected response (status ${status})`, { status });
   }
@@ -87,6 +98,7 @@ export function toEnvelope(e: ServerFnError): ErrorEnvelope {
   const error: ErrorBody = { type: e.type, message: e.message };
   if (e.issues) error.issues = e.issues;
   if (e.limit) error.limit = e.limit;
+  if (e.location) error.location = e.location;
   return { error };
 }
 

@@ -70,6 +70,13 @@ export const ATTR = {
   state: "data-isoform-state",
 } as const;
 
+/**
+ * Where the server lists its functions' paths, methods and encodings (by name) for stubs
+ * made by name; a page rendered with the helpers carries the same in a script element.
+ */
+export const MANIFEST_PATH = "/_isoform/manifest.json";
+export const MANIFEST_ATTR = "data-isoform-manifest";
+
 /** Where the client script is served, relative to the integration's mount point. */
 export const CLIENT_PATH = "/_isoform/client";
 

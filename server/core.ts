@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ServerFnError } from "../protocol/errors.js";
-import { CLIENT_PATH } from "../protocol/wire.js";
+import { CLIENT_PATH, MANIFEST_PATH } from "../protocol/wire.js";
 import { compressedAsset, IMMUTABLE, loadClientAssets, preferredEncoding, type ClientAssets } from "./client-assets.js";
 import { normalizeOrigins } from "./cross-origin.js";
 import { PageHelpers } from "./helpers.js";
@@ -14,6 +14,7 @@ import { errorAnswer, errorPageAnswer, respond, type RespondEnv } from "./respon
 import { requestKind } from "./request-kind.js";
 import { response, type Answer, type AnswerHeaders } from "./answer.js";
 import type { CoreRequest } from "./core-request.js";
+import type { Guard } from "./guard.js";
 
 export interface IsoformOptions {
   /** hostile-input limits for every function (each function may override) */
@@ -33,12 +34,17 @@ export interface IsoformOptions {
   log?: (name: string, err: unknown) => void;
   /** folder of the built browser script (default: the installed package's `dist/browser`) */
   clientDir?: string;
+  /** guards every server function runs before its own (server/guard.ts) */
+  guard?: Guard | readonly Guard[];
+  /** folder where uploaded files are written while a request arrives, removed when the handler settles (default: `os.tmpdir()`) */
+  uploadDir?: string;
 }
 
 /** What one request is for, decided from its path alone (the mount path taken off). */
 export type Match =
   | { type: "function"; fn: import("./server-fn.js").AnyServerFn; query: string }
   | { type: "asset"; name: string }
+  | { type: "manifest" }
   | { type: "unknown-function" }
   | undefined;
 
@@ -74,8 +80,10 @@ export class Core {
     this.env = {
       trustedOrigins: normalizeOrigins(options.trustedOrigins),
       limits: options.limits,
+      ...(options.uploadDir !== undefined ? { uploadDir: options.uploadDir } : {}),
       production,
       log: options.log ?? ((name, err) => defaultLog(name, err, production)),
+      guards: options.guard === undefined ? [] : Object.freeze(([] as Guard[]).concat(options.guard)),
     };
     this.respondEnv = { secret: this.secret, pageHelpers: (url, base) => this.helpers(url, undefined, base) };
   }
@@ -91,6 +99,7 @@ export class Core {
     const fn = this.registry.byPath.get(pathname);
     if (fn) return { type: "function", fn, query: q < 0 ? "" : url.slice(q + 1) };
     if (pathname.startsWith(CLIENT_PATH + "/")) return { type: "asset", name: pathname.slice(CLIENT_PATH.length + 1) };
+    if (pathname === MANIFEST_PATH) return { type: "manifest" };
     if (this.registry.underPrefix(pathname)) return { type: "unknown-function" };
     return undefined;
   }
@@ -105,6 +114,7 @@ export class Core {
     try {
       if (m.type === "function") return await this.call(request, m.fn, m.query);
       if (m.type === "asset") return this.asset(request, m.name);
+      if (m.type === "manifest") return response(200, "application/json; charset=utf-8", this.registry.manifest(request.base), { "Cache-Control": "no-cache" });
       return this.notFound(request);
     } catch (err) {
       return lastResort(err, m.type === "function" ? m.fn.name : "(isoform)", this.env);

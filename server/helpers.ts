@@ -1,5 +1,5 @@
 import type { ErrorBody, Issue } from "../protocol/errors.js";
-import { ATTR, FORM_ENCTYPE, KEY_FIELD, RETURN_FIELD, errorId } from "../protocol/wire.js";
+import { ATTR, FORM_ENCTYPE, KEY_FIELD, MANIFEST_ATTR, RETURN_FIELD, errorId } from "../protocol/wire.js";
 import { escapeHtml } from "./html.js";
 import type { Outcome } from "./outcome.js";
 import { isSensitiveName } from "./outcome.js";
@@ -137,9 +137,14 @@ export class PageHelpers {
     return this.failure(this.fn(ref), key);
   }
 
-  /** The client script's tag ("" when it has not been built). */
+  /**
+   * The client script's tag ("" when it has not been built), after the functions' manifest
+   * that stubs made by name read (`stub<typeof addTodo>("add_todo")`): each function's path,
+   * method and encoding, as JSON that cannot close its element.
+   */
   script(): string {
-    return this.scriptUrl ? `<script type="module" async src="${escapeHtml(this.base + this.scriptUrl)}"></script>` : "";
+    const manifest = `<script type="application/json" ${MANIFEST_ATTR}>${this.registry.manifest(this.base).replace(/</g, "\\u003c")}</script>`;
+    return this.scriptUrl ? `${manifest}<script type="module" async src="${escapeHtml(this.base + this.scriptUrl)}"></script>` : manifest;
   }
 
   private fn(ref: FnRef): AnyServerFn {

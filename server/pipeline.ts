@@ -3,7 +3,9 @@ import type { CoreRequest } from "./core-request.js";
 import { DEFAULT_STATUS, ServerFnError, type Issue } from "../protocol/errors.js";
 import { KEY_FIELD, RETURN_FIELD } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
+import { runGuards, type Guard } from "./guard.js";
 import { RefusedInput } from "./codecs/codec.js";
+import { Uploads } from "./codecs/uploaded-file.js";
 import { describe } from "./describe.js";
 import { checkCrossOrigin } from "./cross-origin.js";
 import { mergeLimits, type Limits } from "./limits.js";
@@ -32,8 +34,12 @@ export interface PipelineEnv {
   trustedOrigins: ReadonlySet<string>;
   limits: Partial<Limits> | undefined;
   production: boolean;
+  /** folder of uploaded files' temporary files (default: `os.tmpdir()`) */
+  uploadDir?: string;
   /** where unexpected errors go; receives the function's name and the thrown value */
   log: (name: string, err: unknown) => void;
+  /** guards every function runs first (`isoform({ guard })`) */
+  guards: readonly Guard[];
 }
 
 /**
@@ -59,18 +65,25 @@ function limitsFor(fn: AnyServerFn, global: Partial<Limits> | undefined): Limits
 export async function runFunction(request: CoreRequest, fn: AnyServerFn, query: string, env: PipelineEnv): Promise<FunctionRun> {
   const run: FunctionRun = { fn, result: { type: "ok", value: undefined } };
   const { origin } = request;
+  let uploads: Uploads | undefined;
   try {
     const method = request.method === "HEAD" ? "GET" : request.method;
     if (method !== fn.method) {
       throw new ServerFnError(`${fn.name} accepts ${fn.method} only, not ${request.method}`, { type: "MethodNotAllowed" });
     }
     if (fn.method !== "GET" && fn.csrf) checkCrossOrigin(request, origin, env.trustedOrigins);
+    // Guards: after cross-origin protection, before a byte of the body is read.
+    const adds = env.guards.length || fn.guards.length ? await runGuards(env.guards.length ? [...env.guards, ...fn.guards] : fn.guards, request) : undefined;
     const codec = CODECS[fn.encoding];
     const contentType = mediaType(request.header("content-type"));
     if (codec.accepts) checkBody(request, fn, codec.accepts, contentType);
-    const input = takeHiddenFields(run, await codec.decode({ request, query, contentType, limits: limitsFor(fn, env.limits) }));
+    // Uploaded files live in temporary files until the handler settles (or decoding fails).
+    if (fn.encoding === "multipart") uploads = new Uploads(env.uploadDir);
+    const input = takeHiddenFields(run, await codec.decode({ request, query, contentType, limits: limitsFor(fn, env.limits), uploads }));
     run.input = input;
-    run.result = { type: "ok", value: await fn.run(input, new RequestContext(request)) };
+    const ctx = new RequestContext(request);
+    if (adds) Object.assign(ctx, adds);
+    run.result = { type: "ok", value: await fn.run(input, ctx) };
   } catch (err) {
     if (isInstance(err, RefusedInput)) {
       // Refused, but the fields it read go back to the page (a file over fileSize).
@@ -80,6 +93,7 @@ export async function runFunction(request: CoreRequest, fn: AnyServerFn, query: 
       run.result = toRunResult(err, fn.name, env);
     }
   }
+  if (uploads) await uploads.removeAll();
   if (run.result.type === "redirect") {
     const target = sameOriginPath(run.result.location, origin);
     if (target === undefined) {
@@ -134,6 +148,8 @@ function ownError(err: unknown): ServerFnError | undefined {
       }));
     }
     if (typeof limit === "string") options.limit = limit;
+    const { location } = err;
+    if (typeof location === "string") options.location = location;
     return new ServerFnError(message, options);
   });
 }

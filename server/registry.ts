@@ -30,6 +30,22 @@ export class Registry {
     this.prefixes.add(fn.prefix);
   }
 
+  private manifests = new Map<string, { size: number; json: string }>();
+
+  /**
+   * `{ name: { path, method, encoding } }` for every function, as JSON, for stubs made by
+   * name (docs/client.md). `base` is where isoform is mounted. Rebuilt when functions are added.
+   */
+  manifest(base = ""): string {
+    const cached = this.manifests.get(base);
+    if (cached && cached.size === this.byName.size) return cached.json;
+    const entries: Record<string, { path: string; method: string; encoding: string }> = {};
+    for (const [name, fn] of this.byName) entries[name] = { path: base + fn.path, method: fn.method, encoding: fn.encoding };
+    const json = JSON.stringify(entries);
+    this.manifests.set(base, { size: this.byName.size, json });
+    return json;
+  }
+
   /** Finds a function by its value, its name or its path. */
   get(ref: AnyServerFn | string): AnyServerFn | undefined {
     if (typeof ref !== "string") return ref;

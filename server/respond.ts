@@ -31,7 +31,12 @@ export function respond(request: CoreRequest, run: FunctionRun, env: RespondEnv)
   if (result.type === "redirect") {
     return response(200, codec.responseType, codec.encode(null), { [kind === "htmx" ? "HX-Redirect" : REDIRECT_HEADER]: result.location });
   }
-  if (result.type === "error") return errorAnswer(result.error, fn.encoding === "cbor" || fn.encoding === "get-cbor", fn.method);
+  if (result.type === "error") {
+    // A refusal that names a page (a guard's login page): htmx goes there, as for a redirect.
+    const away = kind === "htmx" ? sameOriginPath(result.error.location, request.origin) : undefined;
+    if (away !== undefined) return response(200, codec.responseType, codec.encode(null), { "HX-Redirect": away });
+    return errorAnswer(result.error, fn.encoding === "cbor" || fn.encoding === "get-cbor", fn.method);
+  }
   if (kind === "htmx" && fn.view) {
     const page = sameOriginPath(request.header("hx-current-url"), request.origin) ?? "/";
     return response(200, HTML, fn.view(result.value, env.pageHelpers(page, request.base), request.req));
@@ -61,6 +66,11 @@ function respondNavigation(request: CoreRequest, run: FunctionRun, env: RespondE
   const { origin } = request;
   const to = sameOriginPath(run.returnTo, origin) ?? sameOriginPath(request.header("referer"), origin) ?? "/";
   if (result.type === "redirect") return seeOther(result.location);
+  if (result.type === "error" && result.error.location !== undefined) {
+    // A refusal that names a page (a guard's login page): a browser without JavaScript goes there.
+    const away = sameOriginPath(result.error.location, origin);
+    if (away !== undefined) return seeOther(away);
+  }
   if (result.type === "error" && refusedOutright(result.error)) {
     // Nothing was accepted, so there is no form state to carry back: say what happened.
     const headers: AnswerHeaders = result.error.type === "MethodNotAllowed" ? { Allow: allowed(fn.method) } : {};

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ServerFnLike } from "../protocol/types.js";
+import type { MethodOf, ServerFnLike, ServerFnMeta } from "../protocol/types.js";
+import type { Guard, GuardAdds } from "./guard.js";
 import { ENCODING_METHOD, type Encoding, type Method } from "../protocol/wire.js";
 import type { PageHelpers } from "./helpers.js";
 import { checkLimits, type Limits } from "./limits.js";
@@ -24,15 +25,28 @@ export interface Context {
   redirect(url: string): never;
 }
 
-export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefined, Out = unknown> {
+export interface ServerFnOptions<
+  S extends StandardSchemaV1 | undefined = undefined,
+  Out = unknown,
+  N extends string = string,
+  E extends Encoding = Encoding,
+  G extends readonly Guard[] = readonly Guard[],
+  P extends string | undefined = string | undefined,
+  EP extends string | undefined = string | undefined,
+> {
   /** the function's identity; unique in the registry */
-  name: string;
+  name: N;
   /** URL prefix, default `/api` */
-  prefix?: string;
+  prefix?: P;
   /** path under the prefix, default the name */
-  endpoint?: string;
+  endpoint?: EP;
   /** wire encoding, default `url` (docs/protocol.md §2) */
-  encoding?: Encoding;
+  encoding?: E;
+  /**
+   * checks that run before the input is decoded (after cross-origin protection), in order;
+   * what they return is added to `ctx`, typed (server/guard.ts)
+   */
+  guard?: G;
   /** any Standard Schema validator; its output type is the handler's input type */
   input?: S;
   /** field names never echoed back to the page, stored in the outcome cookie, or logged */
@@ -54,7 +68,11 @@ export interface ServerFnOptions<S extends StandardSchemaV1 | undefined = undefi
 type InputType<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Record<string, unknown>;
 type HandlerInput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>;
 
-export interface ServerFn<In, Out> extends ServerFnLike<In, Out> {
+/** A server function's path as a type: `/api/<name>` with the default prefix and endpoint, else string. */
+type PathOf<N extends string, P, EP> = [P, EP] extends [undefined, undefined] ? (string extends N ? string : `/api/${N}`) : string;
+
+export interface ServerFn<In, Out, N extends string = string, E extends Encoding = Encoding, P extends string = string>
+  extends ServerFnLike<In, Out, ServerFnMeta<N, P, MethodOf<E>, E>> {
   /** direct server-side call: validation and handler, no HTTP */
   (input: In, ctx?: Partial<Context>): Promise<Out>;
   readonly prefix: string;
@@ -62,12 +80,14 @@ export interface ServerFn<In, Out> extends ServerFnLike<In, Out> {
   readonly csrf: boolean;
   readonly limits: Partial<Limits> | undefined;
   readonly view: ((value: Out, page: PageHelpers, req: IncomingMessage | undefined) => string) | undefined;
+  /** the guards that run before this function decodes its input */
+  readonly guards: readonly Guard[];
   /** validates raw decoded input and runs the handler (the pipeline's entry) */
   run(raw: unknown, ctx: Context): Promise<Out>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyServerFn = ServerFn<any, any>;
+export type AnyServerFn = ServerFn<any, any, string, Encoding, string>;
 
 const NAME_RE = /^[A-Za-z0-9_.~-]+$/;
 
@@ -79,10 +99,18 @@ function ctxRedirect(url: string): never {
  * Defines a server function: a named async function exposed at one HTTP endpoint that is
  * also callable directly on the server.
  */
-export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out = unknown>(
-  options: ServerFnOptions<S, Out>,
-  handler: (input: HandlerInput<S>, ctx: Context) => Out | Promise<Out>,
-): ServerFn<InputType<S>, Awaited<Out>> {
+export function serverFn<
+  S extends StandardSchemaV1 | undefined = undefined,
+  Out = unknown,
+  const N extends string = string,
+  const E extends Encoding = "url",
+  const G extends readonly Guard[] = [],
+  const P extends string | undefined = undefined,
+  const EP extends string | undefined = undefined,
+>(
+  options: ServerFnOptions<S, Out, N, E, G, P, EP>,
+  handler: (input: HandlerInput<S>, ctx: Context & GuardAdds<G>) => Out | Promise<Out>,
+): ServerFn<InputType<S>, Awaited<Out>, N, E, PathOf<N, P, EP>> {
   const { name } = options;
   if (typeof name !== "string" || !NAME_RE.test(name)) {
     throw new TypeError(`isoform: server function name ${JSON.stringify(name)} must be non-empty and use only letters, digits and _ . ~ -`);
@@ -97,11 +125,13 @@ export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out
   const method: Method = ENCODING_METHOD[encoding];
   checkLimits(options.limits, `server function "${name}"`);
   const schema = options.input as StandardSchemaV1<unknown, HandlerInput<S>> | undefined;
+  const guards: readonly Guard[] = Object.freeze([...(options.guard ?? [])]);
+  const typedHandler = handler as (input: HandlerInput<S>, ctx: Context) => Out | Promise<Out>;
 
   // Without a schema there is nothing to await before the handler: one promise fewer per request.
   const run = schema
-    ? async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => await handler(await validate(schema, raw), ctx)
-    : async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => await handler(raw as HandlerInput<S>, ctx);
+    ? async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => await typedHandler(await validate(schema, raw), ctx)
+    : async (raw: unknown, ctx: Context): Promise<Awaited<Out>> => await typedHandler(raw as HandlerInput<S>, ctx);
 
   const call = (input: InputType<S>, ctx?: Partial<Context>) =>
     run(input, { signal: ctx?.signal ?? new AbortController().signal, redirect: ctxRedirect, ...ctx });
@@ -114,12 +144,13 @@ export function serverFn<S extends StandardSchemaV1 | undefined = undefined, Out
     sensitive: Object.freeze([...(options.sensitive ?? [])]),
     csrf: options.csrf !== false,
     limits: options.limits,
-    view: options.view as ServerFn<InputType<S>, Awaited<Out>>["view"],
+    view: options.view as AnyServerFn["view"],
+    guards,
     run,
   });
   // `name` is a read-only property of functions; define it rather than assign it.
   Object.defineProperty(fn, "name", { value: name, enumerable: true });
-  const typed = fn as unknown as ServerFn<InputType<S>, Awaited<Out>>;
+  const typed = fn as unknown as ServerFn<InputType<S>, Awaited<Out>, N, E, PathOf<N, P, EP>>;
   (options.registry ?? defaultRegistry).add(typed);
   return typed;
 }

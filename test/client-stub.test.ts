@@ -2,6 +2,7 @@ import express from "express";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { createServerAction, createServerMultiAction, ServerFnError, stub } from "../client/index.js";
+import type { AnyServerFnLike, MetaOf } from "../protocol/types.js";
 import { isoform, redirect, Registry, serverFn } from "../server/index.js";
 import { listen, type Listening } from "./support/listen.js";
 
@@ -34,7 +35,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const meta = (fn: { name: string; path: string; method: "GET" | "POST"; encoding: (typeof fns)["url"]["encoding"] }) => ({
+/** The object form's metadata, copied from the function (its literal types kept). */
+const meta = <F extends AnyServerFnLike>(fn: F): MetaOf<F> => ({
   name: fn.name,
   path: fn.path,
   method: fn.method,
@@ -49,6 +51,21 @@ describe("stub", () => {
       expect(out).toEqual({ title: "Grüße 🌍 עברית", tags: ["a", "", "c"], meta: { n: 3 }, encoding });
     });
   }
+
+  for (const [encoding, fn] of Object.entries(fns)) {
+    it(`made by name, finds ${encoding}'s path, method and encoding in the server's manifest`, async () => {
+      const call = stub<typeof fn>(fn.name, { base: server.url });
+      const out = await call({ title: "by name", tags: ["x"], meta: { n: 1 } });
+      expect(out).toEqual({ title: "by name", tags: ["x"], meta: { n: 1 }, encoding });
+    });
+  }
+
+  it("made by a name the server does not know, rejects with NotFound naming it", async () => {
+    const call = stub<typeof fns.url>("echo_url" as never, { base: server.url });
+    const missing = stub<typeof fns.url>("no_such_fn" as never, { base: server.url });
+    expect(await call({ title: "ok" })).toMatchObject({ title: "ok" });
+    await expect(missing({ title: "x" })).rejects.toMatchObject({ type: "NotFound", message: expect.stringContaining('"no_such_fn"') });
+  });
 
   it("is typed from the server function", () => {
     const call = stub<typeof fns.url>(meta(fns.url), { base: server.url });

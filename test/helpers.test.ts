@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PageHelpers } from "../server/helpers.js";
+import { errorPage, escapeHtml, submissionPage } from "../server/html.js";
 import type { Outcome } from "../server/outcome.js";
 import { testRegistry } from "./support/app.js";
 
@@ -69,6 +70,135 @@ describe("values after a failed submission", () => {
   });
 });
 
+describe("reading a failed submission back", () => {
+  const outcome = failure(
+    "add_todo",
+    { title: "typed", tags: ["a", "b", { nested: "no" }], none: null, n: 3, obj: { x: "1" }, ab: "joined?" },
+    [{ path: ["title"], message: "Too short" }, { path: ["title"], message: "Too plain" }, { path: ["tags", 1], message: "Bad tag" }, { path: ["a", "b"], message: "Deep" }],
+  );
+  const h = helpers(outcome);
+
+  it("value() joins a list, writes numbers, and gives nothing for null, objects, or a path through a non-object", () => {
+    expect(h.value("add_todo", "tags")).toBe("a, b, [object Object]");
+    expect(h.value("add_todo", "n")).toBe("3");
+    expect(h.value("add_todo", "none")).toBe("");
+    expect(h.value("add_todo", "obj")).toBe("");
+    expect(h.value("add_todo", "obj[x]")).toBe("1");
+    expect(h.value("add_todo", "title[length]")).toBe("");
+    expect(h.value("add_todo", "none[x]")).toBe("");
+    expect(h.value("add_todo", "constructor")).toBe("");
+    expect(h.value("add_todo", "obj[toString]")).toBe("");
+    expect(h.value("add_todo", "missing")).toBe("");
+  });
+
+  it("values() lists a repeated field's scalar values; nothing for a missing or null one", () => {
+    expect(h.values("add_todo", "tags[]")).toEqual(["a", "b"]);
+    expect(h.values("add_todo", "tags")).toEqual(["a", "b"]);
+    expect(h.values("add_todo", "title")).toEqual(["typed"]);
+    expect(h.values("add_todo", "missing[]")).toEqual([]);
+    expect(h.values("add_todo", "none[]")).toEqual([]);
+    expect(h.values("add_todo", "obj[]")).toEqual([]);
+  });
+
+  it("error() joins a field's messages; an item's error shows on the list (tags[]) only, not on its bare name", () => {
+    expect(h.error("add_todo", "title")).toContain(">Too short. Too plain</span>");
+    expect(h.error("add_todo", "tags[]")).toContain(">Bad tag</span>");
+    expect(h.error("add_todo", "tags")).toContain(" hidden></span>");
+    expect(h.invalid("add_todo", "tags")).toBe("");
+    expect(h.error("add_todo", "ab")).toContain(" hidden></span>");
+    expect(h.error("add_todo", "a[b]")).toContain(">Deep</span>");
+  });
+
+  it("an error without issues marks no field, and shows at the form level", () => {
+    const server = helpers({ fn: "add_todo", to: "/p", exp: 0, ok: false, input: { title: "x" }, error: { type: "ServerError", message: "Down" } });
+    expect(server.error("add_todo", "title")).toContain(" hidden></span>");
+    expect(server.invalid("add_todo", "title")).toBe("");
+    expect(server.formError("add_todo")).toContain(">Down</p>");
+    expect(server.errorOf("add_todo")).toEqual({ type: "ServerError", message: "Down" });
+    expect(server.value("add_todo", "title")).toBe("x");
+  });
+
+  it("succeeded(), failed(), errorOf() and result() are about this function's outcome only", () => {
+    const ok = helpers({ fn: "add_todo", to: "/p", exp: 0, ok: true, value: { id: 1 } });
+    expect([ok.succeeded("add_todo"), ok.failed("add_todo"), ok.errorOf("add_todo"), ok.result("add_todo")]).toEqual([true, false, undefined, { id: 1 }]);
+    expect([ok.succeeded("conflict"), ok.failed("conflict")]).toEqual([false, false]);
+    expect([h.succeeded("add_todo"), h.failed("add_todo"), h.result("add_todo")]).toEqual([false, true, undefined]);
+    expect(h.errorOf("add_todo")).toMatchObject({ type: "Validation" });
+    expect([helpers().succeeded("add_todo"), helpers().failed("add_todo"), helpers().errorOf("add_todo")]).toEqual([false, false, undefined]);
+    const other = helpers(failure("conflict", { title: "not mine" }, [{ path: ["title"], message: "Not mine" }]));
+    expect(other.value("add_todo", "title")).toBe("");
+    expect(other.error("add_todo", "title")).toContain(" hidden></span>");
+    expect(other.failed("add_todo")).toBe(false);
+  });
+});
+
+describe("escaping", () => {
+  const hostile = '"><script>x</script>&\'';
+  const escaped = "&quot;&gt;&lt;script&gt;x&lt;/script&gt;&amp;&#39;";
+
+  it("formError() escapes a non-validation error's message and a validation error's general issues", () => {
+    const server: Outcome = { fn: "add_todo", to: "/p", exp: Date.now() + 1000, ok: false, error: { type: "ServerError", message: hostile } };
+    expect(helpers(server).formError("add_todo")).toBe(`<p id="isoform-add_todo--" class="isoform-error isoform-form-error" data-isoform-error="">${escaped}</p>`);
+    const invalid = failure("add_todo", {}, [{ path: [], message: hostile }, { path: [], message: "<i>" }, { path: ["title"], message: "not here" }]);
+    expect(helpers(invalid).formError("add_todo")).toContain(`>${escaped}. &lt;i&gt;</p>`);
+  });
+
+  it("the hidden key field and the form's key marker are escaped", () => {
+    const html = helpers().form("add_todo", { key: hostile });
+    expect(html).toContain(`<input type="hidden" name="_isoform_key" value="${escaped}">`);
+    expect(html).toContain(` data-isoform-key="${escaped}"`);
+    expect(html).not.toContain("<script>");
+  });
+
+  it("error() escapes the field name in its marker, and every attribute of form() is escaped, names too", () => {
+    expect(helpers().error("add_todo", 'a"b')).toContain(' data-isoform-error="a&quot;b" hidden>');
+    const html = helpers().form("add_todo", { attrs: { 'x"y': hostile, "data-on": true, "data-off": false }, success: "<b>" });
+    expect(html).toContain(` x&quot;y="${escaped}"`);
+    expect(html).toContain(" data-on>");
+    expect(html).not.toContain("data-off");
+    expect(html).toContain(' data-isoform-success="&lt;b&gt;"');
+  });
+
+  it("script() escapes its URL", () => {
+    const html = helpers(undefined, '/s.js?"><x').script();
+    expect(html).toContain('<script type="module" async src="/s.js?&quot;&gt;&lt;x"></script>');
+    expect(html).not.toContain('"><x');
+  });
+});
+
+describe("escapeHtml, the error page and the submission page", () => {
+  it("escapeHtml escapes the five characters, and only them; nothing is written for null and undefined", () => {
+    expect(escapeHtml(`<>&"'`)).toBe("&lt;&gt;&amp;&quot;&#39;");
+    expect(escapeHtml("a < b")).toBe("a &lt; b");
+    expect(escapeHtml("plain text, é")).toBe("plain text, é");
+    expect(escapeHtml(undefined)).toBe("");
+    expect(escapeHtml(null)).toBe("");
+    expect(escapeHtml(0)).toBe("0");
+    expect(escapeHtml(false)).toBe("false");
+  });
+
+  it("errorPage is a whole page: title, message and the way back escaped, the status shown", () => {
+    expect(errorPage(403, "Request <refused>", 'From "evil"', "/back?a=1&b=2")).toBe(
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Request &lt;refused&gt;</title></head>' +
+        '<body><main><h1>Request &lt;refused&gt;</h1><p>From &quot;evil&quot;</p><p><a href="/back?a=1&amp;b=2">Go back</a></p><p><small>Status 403</small></p></main></body></html>',
+    );
+    expect(errorPage(404, "Not found", "x")).toContain('<a href="/">Go back</a>');
+  });
+
+  it("submissionPage shows every field typed, nested and listed ones by their path, empty ones empty", () => {
+    const page = submissionPage({ fn: "f", to: "/p", exp: 0, ok: false, input: { a: "1", n: 2, none: null, list: ["x", "y"], o: { b: { c: "<deep>" } }, empty: {} } }, 422);
+    expect(page).toMatchObject({ type: "response", status: 422, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+    const html = String(page.body);
+    expect(html).toContain("<h1>Your submission was not accepted</h1><p></p>");
+    const fields = [...html.matchAll(/<p><label>([^<]*)<br><textarea readonly rows="3" cols="60">([^<]*)<\/textarea><\/label><\/p>/g)].map((m) => [m[1], m[2]]);
+    expect(fields).toEqual([["a", "1"], ["n", "2"], ["none", ""], ["list[0]", "x"], ["list[1]", "y"], ["o[b][c]", "&lt;deep&gt;"]]);
+    expect(html).toMatch(/<small>Status 422<\/small><\/p><p><label>a<br>.*<\/label><\/p><\/main><\/body><\/html>$/);
+    const noInput = String(submissionPage({ fn: "f", to: "/p", exp: 0, ok: false, error: { type: "ServerError", message: "Boom" } }, 500).body);
+    expect(noInput).toContain("<p>Boom</p>");
+    expect(noInput).toContain("<small>Status 500</small></p></main>");
+  });
+});
+
 describe("several forms of one function", () => {
   it("show an outcome only on the form with the submitted key", () => {
     const h = helpers(failure("add_todo", { id: "2" }, [{ path: [], message: "That todo no longer exists" }], "2"));
@@ -87,8 +217,12 @@ describe("several forms of one function", () => {
 });
 
 describe("script()", () => {
-  it("writes an async module tag when the client is built, nothing otherwise", () => {
-    expect(helpers(undefined, "/_isoform/client/isoform-ABC.js").script()).toBe('<script type="module" async src="/_isoform/client/isoform-ABC.js"></script>');
-    expect(helpers().script()).toBe("");
+  it("writes the functions' manifest, then an async module tag when the client is built", () => {
+    const html = helpers(undefined, "/_isoform/client/isoform-ABC.js").script();
+    const manifest = /^<script type="application\/json" data-isoform-manifest>(.*?)<\/script>/.exec(html)?.[1];
+    expect(JSON.parse(manifest!).add_todo).toEqual({ path: "/api/add_todo", method: "POST", encoding: "url" });
+    expect(html.endsWith('<script type="module" async src="/_isoform/client/isoform-ABC.js"></script>')).toBe(true);
+    // Without the build, the manifest alone: stubs still find their functions.
+    expect(helpers().script()).toMatch(/^<script type="application\/json" data-isoform-manifest>\{.*\}<\/script>$/);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as v from "valibot";
 import { z } from "zod";
-import type { InputOf, OutputOf } from "../protocol/types.js";
-import { Registry, serverFn } from "../server/index.js";
+import { createServerAction, stub } from "../client/index.js";
+import type { InputOf, Jsonify, OutputOf, WireOutputOf } from "../protocol/types.js";
+import { Registry, serverFn, ServerFnError, type GuardRequest } from "../server/index.js";
 
 // Type-level tests: checked by `npm run typecheck` (tsc includes test/); each @ts-expect-error
 // fails the typecheck if the line it guards ever compiles.
@@ -72,5 +73,57 @@ describe("types", () => {
     expect(() => serverFn({ name: "bad_encoding", encoding: "xml", registry }, async () => 1)).toThrow();
     // @ts-expect-error: name is required
     expect(() => serverFn({ registry }, async () => 1)).toThrow();
+  });
+});
+
+// Typed end to end: metadata, stubs by name, results as their encoding carries them, guards.
+const when = serverFn({ name: "when", encoding: "json", registry }, async () => ({ at: new Date(), gone: undefined as string | undefined, n: 1 }));
+const whenCbor = serverFn({ name: "when_cbor", encoding: "cbor", registry }, async () => ({ at: new Date(), big: 2n ** 70n, bytes: new Uint8Array(2) }));
+const requireUser = (request: GuardRequest) => {
+  if (!request.header("cookie")?.includes("user=")) throw new ServerFnError("Sign in first", { type: "Unauthorized", location: "/login" });
+  return { user: { id: 7, name: "Ada" } };
+};
+const requireAdmin = async () => ({ role: "admin" as const });
+const whoami = serverFn({ name: "whoami", registry, guard: [requireUser, requireAdmin] }, async (_input, ctx) => {
+  expectTypeOf(ctx.user).toEqualTypeOf<{ id: number; name: string }>();
+  expectTypeOf(ctx.role).toEqualTypeOf<"admin">();
+  // @ts-expect-error no guard adds `team`
+  void ctx.team;
+  return ctx.user.name;
+});
+
+describe("types end to end", () => {
+  it("a server function's type carries its literal name, path, method and encoding", () => {
+    expectTypeOf(addTodo.name).toEqualTypeOf<"add_todo">();
+    expectTypeOf(addTodo.path).toEqualTypeOf<"/api/add_todo">();
+    expectTypeOf(addTodo.method).toEqualTypeOf<"POST">();
+    expectTypeOf(addTodo.encoding).toEqualTypeOf<"url">();
+    expectTypeOf(listed.method).toEqualTypeOf<"GET">();
+    expectTypeOf(whenCbor.encoding).toEqualTypeOf<"cbor">();
+    expect([addTodo.name, addTodo.path, listed.method, whenCbor.encoding]).toEqual(["add_todo", "/api/add_todo", "GET", "cbor"]);
+  });
+
+  it("a stub is made by the function's own name, and takes the function's input", () => {
+    const add = stub<typeof addTodo>("add_todo");
+    // @ts-expect-error a different name is a compile error
+    stub<typeof addTodo>("add_todos");
+    // @ts-expect-error the object form is checked against the type
+    stub<typeof addTodo>({ name: "add_todo", path: "/api/whatever", method: "GET", encoding: "cbor" });
+    expectTypeOf(add).parameter(0).toEqualTypeOf<{ title: string; done?: unknown }>();
+    // @ts-expect-error title must be a string
+    void (() => add({ title: 1 }));
+    expectTypeOf(createServerAction<typeof addTodo>("add_todo").value.get()).toEqualTypeOf<{ id: number; title: string } | undefined>();
+    expect(add.name).toBe("add_todo");
+  });
+
+  it("a result is typed as its encoding carries it: JSON serialises, CBOR keeps dates, bigints and bytes", () => {
+    expectTypeOf<WireOutputOf<typeof when>>().toEqualTypeOf<{ at: string; gone?: string; n: number }>();
+    expectTypeOf<WireOutputOf<typeof whenCbor>>().toEqualTypeOf<{ at: Date; big: bigint; bytes: Uint8Array<ArrayBuffer> }>();
+    expectTypeOf(stub<typeof when>("when")).returns.resolves.toEqualTypeOf<{ at: string; gone?: string; n: number }>();
+    expectTypeOf<Jsonify<{ m: Map<string, number>; f: () => void; list: (Date | undefined)[] }>>().toEqualTypeOf<{ m: Record<string, never>; list: (string | null)[] }>();
+  });
+
+  it("guards add typed values to ctx", async () => {
+    expect(await whoami({}, { user: { id: 1, name: "direct" }, role: "admin" } as never)).toBe("direct");
   });
 });
