@@ -40,6 +40,11 @@ export const REDIRECT_HEADER = "x-isoform-redirect";
 
 /** Hidden form fields written by the form helper. Leading `_` keeps them out of echoes. */
 export const RETURN_FIELD = "_isoform_return";
+/**
+ * Names an empty array in a url-encoded body or query (`_isoform_empty=tags`), which qs
+ * bracket syntax cannot write: the server puts `[]` at that field path (docs/protocol.md §2).
+ */
+export const EMPTY_FIELD = "_isoform_empty";
 /** Tells apart several forms of the same function on one page (one delete form per todo). */
 export const KEY_FIELD = "_isoform_key";
 

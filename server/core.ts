@@ -157,7 +157,7 @@ export class Core {
 
   /** Template helpers for rendering the page at `url` (path and query). */
   helpers(url: string, outcome: Outcome | undefined, base = ""): PageHelpers {
-    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl, base);
+    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl, base, this.env.production ? undefined : warnOnce);
   }
 
   /**
@@ -188,6 +188,10 @@ export class Core {
     headers["Cache-Control"] = "no-store";
     return outcome;
   }
+}
+
+function warnOnce(message: string): void {
+  console.warn(message);
 }
 
 /** Logs a thrown value as text: printing the value itself could run its getters or traps. */

@@ -46,11 +46,20 @@ export class PageHelpers {
     private readonly scriptUrl: string | undefined,
     /** where isoform is mounted ("" at the root): prefixed to function paths and the script URL */
     private readonly base = "",
+    /** where a development warning goes (a form that cannot work without JavaScript); none in production */
+    private readonly warn?: (message: string) => void,
   ) {}
 
   /** The opening `<form>` tag and hidden fields of a server function. Close it with `</form>`. */
   form(ref: FnRef, options: FormOptions = {}): string {
     const fn = this.fn(ref);
+    if (this.warn && !(fn.encoding in FORM_ENCTYPE) && !warnedForms.has(fn.name)) {
+      warnedForms.add(fn.name);
+      this.warn(
+        `isoform: form("${fn.name}") posts ${fn.encoding.toUpperCase()}, which a browser sends only with isoform's script: with JavaScript off this form cannot work. ` +
+          `Give "${fn.name}" encoding "url" (or "multipart" for files) to serve forms without JavaScript.`,
+      );
+    }
     const attrs: Record<string, string | number | boolean | undefined> = {
       method: fn.method.toLowerCase(),
       action: this.base + fn.path,
@@ -190,6 +199,9 @@ export class PageHelpers {
     });
   }
 }
+
+/** Functions already warned about, so a page rendered a thousand times warns once. */
+const warnedForms = new Set<string>();
 
 function keyString(key: string | number | undefined): string {
   return key === undefined ? "" : String(key);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoreRequest } from "./core-request.js";
 import { DEFAULT_STATUS, ServerFnError, type Issue } from "../protocol/errors.js";
-import { KEY_FIELD, RETURN_FIELD } from "../protocol/wire.js";
+import { CONTENT_TYPE, KEY_FIELD, RETURN_FIELD } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
 import { runGuards, type Guard } from "./guard.js";
 import { RefusedInput } from "./codecs/codec.js";
@@ -196,6 +196,14 @@ function takeHiddenFields(run: FunctionRun, input: unknown): unknown {
  */
 function checkBody(request: CoreRequest, fn: AnyServerFn, accepts: string, contentType: string): void {
   if (contentType !== accepts && !(contentType === "" && isEmpty(request))) {
+    if ((fn.encoding === "json" || fn.encoding === "cbor") && (contentType === CONTENT_TYPE.url || contentType === CONTENT_TYPE.multipart)) {
+      // A plain form posted to a JSON or CBOR function: JavaScript was off (or not loaded).
+      throw new ServerFnError(
+        `This form needs JavaScript: ${fn.name} takes ${fn.encoding.toUpperCase()}, which a browser sends only with isoform's script. ` +
+          `Turn JavaScript on and try again (developers: give ${fn.name} encoding "url" to serve forms without JavaScript)`,
+        { type: "UnsupportedMediaType" },
+      );
+    }
     throw new ServerFnError(`${fn.name} expects ${accepts} (encoding "${fn.encoding}"), not ${contentType || "a body without Content-Type"}`, {
       type: "UnsupportedMediaType",
     });

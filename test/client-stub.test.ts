@@ -19,6 +19,10 @@ const fns = {
   "get-cbor": echo("get-cbor"),
   multipart: echo("multipart"),
 };
+/** The same encodings with no schema: what the wire carries is what the handler gets. */
+const rawEcho = (encoding: "url" | "json" | "cbor" | "get-json" | "get-cbor" | "multipart") =>
+  serverFn({ name: `raw_${encoding.replace("-", "_")}`, encoding, registry }, async (v) => v);
+const raw = { url: rawEcho("url"), json: rawEcho("json"), cbor: rawEcho("cbor"), "get-json": rawEcho("get-json"), "get-cbor": rawEcho("get-cbor"), multipart: rawEcho("multipart") };
 const moved = serverFn({ name: "moved", registry }, async () => redirect("/elsewhere"));
 const conflict = serverFn({ name: "conflict", registry }, async (): Promise<number> => {
   throw new ServerFnError("Already taken", { status: 409 });
@@ -57,6 +61,13 @@ describe("stub", () => {
       const call = stub<typeof fn>(fn.name, { base: server.url });
       const out = await call({ title: "by name", tags: ["x"], meta: { n: 1 } });
       expect(out).toEqual({ title: "by name", tags: ["x"], meta: { n: 1 }, encoding });
+    });
+  }
+
+  for (const [encoding, fn] of Object.entries(raw)) {
+    it(`sends empty arrays that arrive as empty arrays in ${encoding}, with no schema default to fill them`, async () => {
+      const call = stub<typeof fn>(fn.name, { base: server.url });
+      expect(await call({ title: "none", tags: [], nested: { list: [], kept: ["x"] } })).toEqual({ title: "none", tags: [], nested: { list: [], kept: ["x"] } });
     });
   }
 

@@ -2,6 +2,7 @@ import type { ServerFnError } from "../../protocol/errors.js";
 import type { Encoding } from "../../protocol/wire.js";
 import type { CoreRequest } from "../core-request.js";
 import type { Limits } from "../limits.js";
+import type { Uploads } from "./uploaded-file.js";
 
 /** What a codec needs to decode one request. */
 export interface DecodeInput {
@@ -12,6 +13,8 @@ export interface DecodeInput {
   /** the request's media type, lower-case, without parameters ("" when none) */
   contentType: string;
   limits: Limits;
+  /** where a multipart codec writes files; the caller removes them (default: its own, under `os.tmpdir()`) */
+  uploads?: Uploads;
 }
 
 /**

@@ -7,31 +7,23 @@ import { describe } from "../describe.js";
 import { deserializationError } from "../shape.js";
 import { encodeJson, RefusedInput, type Codec } from "./codec.js";
 import { parseQuery } from "./qs-parse.js";
+import { UploadedFile, Uploads } from "./uploaded-file.js";
 
-/** An uploaded file as a handler receives it. */
-export interface UploadedFile {
-  /** the file name the browser sent (never trust it as a path) */
-  name: string;
-  /** the media type the browser declared */
-  type: string;
-  size: number;
-  bytes: Uint8Array;
-}
-
-export function isUploadedFile(v: unknown): v is UploadedFile {
-  return typeof v === "object" && v !== null && (v as UploadedFile).bytes instanceof Uint8Array && typeof (v as UploadedFile).name === "string";
-}
+export { isUploadedFile, UploadedFile } from "./uploaded-file.js";
 
 /**
  * `multipart`: POST, `multipart/form-data` from a plain form with file inputs, parsed by
- * busboy as it streams. Fields together are held to `limits.bodySize`; files are held in
- * memory, bounded by `limits.fileSize` × `limits.files`, so nothing is written to disk and
- * nothing needs cleaning up. Field names use the same qs bracket syntax as `url`
- * (`address[city]`, `tags[]`), with the same limits and checks.
+ * busboy as it streams. Fields together are held to `limits.bodySize`; each file is written to
+ * a temporary file as it arrives (`UploadedFile`, under `uploads.dir`), with backpressure from
+ * the disk to the socket, so memory stays flat whatever the file's size. The caller removes
+ * the files (`uploads.removeAll()`) once the handler settled or decoding failed. Field names
+ * use the same qs bracket syntax as `url` (`address[city]`, `tags[]`), with the same limits.
  *
- * A file over `fileSize`, or one file too many, refuses the request but the rest of the body
- * is still read (its file bytes dropped) so every text field comes back to the page, as a
- * validation error would bring it. Everything busboy calls us with is untrusted: a throw
+ * A file over `fileSize`, one file too many, or a body over the total refuses the request at
+ * the byte that crosses the limit, answered while the client is still sending (the rest is
+ * drained unread); the text fields read so far (a browser sends them in the form's order,
+ * before a file that follows them) come back to the page as a validation error would bring
+ * them. Everything busboy calls us with is untrusted: a throw
  * inside one of its listeners would escape into its stream and take the process down, so
  * each listener catches and fails this request only.
  */
@@ -39,10 +31,11 @@ export const multipartCodec: Codec = {
   encoding: "multipart",
   accepts: CONTENT_TYPE.multipart,
   responseType: "application/json; charset=utf-8",
-  decode({ request, limits }) {
+  decode({ request, limits, uploads = new Uploads() }) {
     // Fields share the body limit; files have their own (fileSize × files) on top of it. A
     // body declared larger is still read up to this limit, not refused unread: the fields
     // before the file (a browser sends them in the form's order) go back to the page.
+    // Past `max`, the request is refused at once, mid-file if need be.
     const max = limits.bodySize + limits.fileSize * limits.files;
     return new Promise((settleOk, settleErr) => {
       const timer = setTimeout(() => fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
@@ -63,7 +56,9 @@ export const multipartCodec: Codec = {
           defParamCharset: "latin1",
           defCharset: "latin1",
           limits: {
-            fileSize: limits.fileSize,
+            // busboy's 'limit' fires when a file reaches this size: one more than ours makes
+            // it the byte that crosses the limit (a file of exactly fileSize is accepted).
+            fileSize: limits.fileSize + 1,
             files: limits.files,
             fields: limits.fields,
             fieldSize: limits.bodySize,
@@ -77,26 +72,27 @@ export const multipartCodec: Codec = {
       // Placeholders stand for files inside the query we build, so files land at the
       // same nested path their field name says; the token cannot be guessed by a sender.
       const token = `\u0001file:${randomUUID()}:`;
-      const files: UploadedFile[] = [];
+      const encodedToken = encodeURIComponent(token);
+      const files: (UploadedFile | undefined)[] = [];
       const pairs: string[] = [];
       let fieldBytes = 0;
       let failed = false;
       let pending = 0;
       let finished = false;
-      /** a refused file: the request fails once the text fields are read */
-      let refusal: ServerFnError | undefined;
 
       const fail = (err: unknown) => {
         if (failed) return;
         failed = true;
         // Node drains the rest so the client still reads our answer (a timed-out one is closed).
         request.body.discard(bb, count);
+        void uploads.removeAll();
         reject(err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
       };
       /** The fields read so far, for a refusal that brings them back to the page. */
       const fieldsSoFar = (): Record<string, unknown> => {
         try {
-          return parseQuery(pairs.join("&"), limits);
+          // Files (their placeholders) never go back to a page.
+          return parseQuery(pairs.filter((p) => p !== "" && !p.includes(encodedToken)).join("&"), limits);
         } catch {
           return {};
         }
@@ -106,14 +102,12 @@ export const multipartCodec: Codec = {
         received += chunk.byteLength;
         // The byte that crosses the limit ends the request; a file already over its own
         // limit is the clearer reason to give.
-        if (received > max) fail(new RefusedInput(refusal ?? tooLarge("bodySize", "The form with its files", max), fieldsSoFar()));
+        if (received > max) fail(new RefusedInput(tooLarge("bodySize", "The form with its files", max), fieldsSoFar()));
       };
       const done = () => {
         if (failed || !finished || pending > 0) return;
         try {
-          const input = parseQuery(pairs.join("&"), limits);
-          if (refusal) reject(new RefusedInput(refusal, input));
-          else resolve(replaceFiles(input, token, files));
+          resolve(replaceFiles(parseQuery(pairs.filter((p) => p !== "").join("&"), limits), token, files));
         } catch (err) {
           reject(err);
         }
@@ -142,36 +136,33 @@ export const multipartCodec: Codec = {
           const name = utf8Text(rawName, "A file field's name");
           const filename = info.filename === undefined ? "" : utf8Text(info.filename, "A file name");
           const key = encodeURIComponent(name);
-          const chunks: Buffer[] = [];
+          const type = info.mimeType || "application/octet-stream";
+          const { path, out } = uploads.create();
+          // Its place among the fields is taken now, in the body's order: files finish
+          // writing in any order.
+          const index = files.push(undefined) - 1;
+          const at = pairs.push(`${key}=${encodeURIComponent(token + index)}`) - 1;
           let size = 0;
-          let over = false;
           pending++;
           stream.on("data", (c: Buffer) => {
-            if (over) return;
             size += c.length;
-            chunks.push(c);
           });
           stream.on("limit", () => {
-            // busboy drops the rest of this file; the form's fields are still read.
-            over = true;
-            chunks.length = 0;
-            refusal ??= tooLarge("fileSize", `The file "${filename || name}"`, limits.fileSize);
+            // Refused at the byte over the limit; the fields read so far go back to the page.
+            fail(new RefusedInput(tooLarge("fileSize", `The file "${filename || name}"`, limits.fileSize), fieldsSoFar()));
           });
-          stream.on("close", () => {
+          out.on("error", fail);
+          // pipe: the disk's backpressure pauses busboy, which pauses the socket.
+          stream.pipe(out);
+          out.on("close", () => {
             pending--;
+            if (failed) return;
             try {
               // A file input left empty still sends a part with no name and no bytes: skip it,
-              // as a handler would otherwise see a phantom empty file.
-              if (over || (!filename && size === 0)) return done();
-              // One copy (the concat); the Uint8Array is a view of it, not a second copy.
-              const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-              const index = files.push({
-                name: filename,
-                type: info.mimeType || "application/octet-stream",
-                size,
-                bytes: new Uint8Array(joined.buffer, joined.byteOffset, size),
-              }) - 1;
-              pairs.push(`${key}=${encodeURIComponent(token + index)}`);
+              // as a handler would otherwise see a phantom empty file (its temporary file is
+              // removed with the others).
+              if (!filename && size === 0) pairs[at] = "";
+              else files[index] = new UploadedFile(filename, type, size, path);
               done();
             } catch (err) {
               fail(err);
@@ -182,9 +173,7 @@ export const multipartCodec: Codec = {
           fail(err);
         }
       });
-      bb.on("filesLimit", () => {
-        refusal ??= tooLarge("files", "The number of files", limits.files);
-      });
+      bb.on("filesLimit", () => fail(new RefusedInput(tooLarge("files", "The number of files", limits.files), fieldsSoFar())));
       bb.on("fieldsLimit", () => fail(tooLarge("fields", "The number of fields", limits.fields)));
       bb.on("partsLimit", () => fail(tooLarge("fields", "The number of parts", limits.files + limits.fields)));
       bb.on("error", fail);
@@ -219,7 +208,7 @@ function utf8Text(value: string, what: string): string {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function replaceFiles(value: unknown, token: string, files: UploadedFile[]): unknown {
+function replaceFiles(value: unknown, token: string, files: (UploadedFile | undefined)[]): unknown {
   if (typeof value === "string") return value.startsWith(token) ? files[Number(value.slice(token.length))] : value;
   if (Array.isArray(value)) return value.map((v) => replaceFiles(v, token, files));
   if (value && typeof value === "object") {

@@ -1,4 +1,6 @@
 import qs from "qs";
+import { fieldPath } from "../../protocol/field-path.js";
+import { EMPTY_FIELD } from "../../protocol/wire.js";
 import type { Limits } from "../limits.js";
 import { deserializationError, FORBIDDEN_KEYS, forbiddenKey, nulByte, tooDeep, tooManyItems, tooManyParameters } from "../shape.js";
 
@@ -49,8 +51,9 @@ function optionsFor(limits: Limits): qs.IParseOptions {
 /** qs bracket syntax (`todo[tags][]=a`) with the hostile-input limits turned into errors. */
 export function parseQuery(text: string, limits: Limits): Record<string, unknown> {
   if (text.length === 0) return {};
+  let parsed: Record<string, unknown>;
   try {
-    return qs.parse(text, optionsFor(limits)) as Record<string, unknown>;
+    parsed = qs.parse(text, optionsFor(limits)) as Record<string, unknown>;
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     // qs reports its limits as RangeErrors; map each to its own envelope.
@@ -58,5 +61,37 @@ export function parseQuery(text: string, limits: Limits): Record<string, unknown
     if (/array/i.test(err.message)) throw tooManyItems(limits.arrayLength);
     if (/parameter/i.test(err.message)) throw tooManyParameters(limits.parameters);
     throw deserializationError(err.message);
+  }
+  if (EMPTY_FIELD in parsed) putEmptyArrays(parsed, limits);
+  return parsed;
+}
+
+/**
+ * `_isoform_empty=tags` (one per empty array a stub sent: brackets cannot write one) puts
+ * `[]` at that field path, unless something is there already. Paths are held to the same
+ * rules as keys: depth, and no prototype names.
+ */
+function putEmptyArrays(input: Record<string, unknown>, limits: Limits): void {
+  const named = input[EMPTY_FIELD];
+  delete input[EMPTY_FIELD];
+  for (const path of Array.isArray(named) ? named : [named]) {
+    if (typeof path !== "string") throw deserializationError(`${EMPTY_FIELD} names a field path, like tags or address[tags]`);
+    const segments = fieldPath(path);
+    if (segments.length === 0) continue;
+    if (segments.length > limits.depth + 1) throw tooDeep(limits.depth);
+    for (const seg of segments) if (FORBIDDEN_KEYS.has(seg)) throw forbiddenKey(seg);
+    let at: Record<string, unknown> | undefined = input;
+    for (const seg of segments.slice(0, -1)) {
+      const next: unknown = at[seg];
+      if (next === undefined) at = at[seg] = {};
+      else if (next !== null && typeof next === "object" && !Array.isArray(next)) at = next as Record<string, unknown>;
+      else {
+        // Something else is there (a value, a list): the path names no empty array.
+        at = undefined;
+        break;
+      }
+    }
+    const last = segments[segments.length - 1]!;
+    if (at && at[last] === undefined) at[last] = [];
   }
 }

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+
+/**
+ * An uploaded file as a handler receives it: written to a temporary file while the request
+ * arrived (within `limits.fileSize`), removed once the handler settles. Read it with
+ * `stream()`, keep it by copying or moving `path` before returning; `bytes()` is for small files.
+ */
+export class UploadedFile {
+  constructor(
+    /** the file name the browser sent (never trust it as a path) */
+    readonly name: string,
+    /** the media type the browser declared */
+    readonly type: string,
+    /** bytes received */
+    readonly size: number,
+    /** the temporary file (under `isoform({ uploadDir })`, default `os.tmpdir()`); removed when the handler settles */
+    readonly path: string,
+  ) {}
+
+  /** The file's bytes as a stream; read it before the handler settles. */
+  stream(): Readable {
+    return createReadStream(this.path);
+  }
+
+  /** The whole file in memory: for small files only (an avatar, not a video). */
+  async bytes(): Promise<Uint8Array> {
+    const b = await readFile(this.path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+}
+
+export function isUploadedFile(v: unknown): v is UploadedFile {
+  return v instanceof UploadedFile;
+}
+
+/**
+ * The temporary files of one request. The pipeline creates one per multipart request and
+ * removes them all once the handler settles, or once decoding failed (a limit, an abort).
+ */
+export class Uploads {
+  private readonly files: { path: string; out: WriteStream }[] = [];
+  private removing: Promise<unknown>[] = [];
+
+  constructor(readonly dir: string = tmpdir()) {}
+
+  /** A new temporary file, only its owner can read (`wx`: never an existing file). */
+  create(): { path: string; out: WriteStream } {
+    const path = join(this.dir, `isoform-upload-${randomUUID()}`);
+    const file = { path, out: createWriteStream(path, { flags: "wx", mode: 0o600 }) };
+    // The codec hears errors too; this one keeps a late error (after a refusal) from ending the process.
+    file.out.on("error", () => {});
+    this.files.push(file);
+    return file;
+  }
+
+  /** Stops every write still going on and removes every file; never throws. Resolves when all are gone, whoever asked first. */
+  async removeAll(): Promise<void> {
+    const files = this.files.splice(0);
+    const removed = Promise.all(
+      files.map(async ({ path, out }) => {
+        // A stream destroyed before its file was opened still opens it, then closes: wait,
+        // or the file would appear after it was removed.
+        if (!out.closed) {
+          await new Promise<void>((resolve) => {
+            out.once("close", resolve);
+            out.destroy();
+          });
+        }
+        // Gone already when the handler moved it; that is fine.
+        await rm(path, { force: true }).catch(() => {});
+      }),
+    );
+    this.removing.push(removed);
+    await Promise.all(this.removing);
+  }
+}
