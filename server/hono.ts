@@ -25,7 +25,15 @@ export function isoform(options: FetchHandlerOptions = {}): IsoformHonoMiddlewar
     const page = handler.helpers(c.req.raw);
     c.set("isoform", page.helpers);
     await next();
-    page.headers.forEach((value, name) => c.res.headers.append(name, value));
+    const { headers } = page;
+    try {
+      headers.forEach((value, name) => c.res.headers.append(name, value));
+    } catch {
+      // A response with immutable headers (Response.redirect): copy it, with ours added.
+      const res = new Response(c.res.body, c.res);
+      headers.forEach((value, name) => res.headers.append(name, value));
+      c.res = res;
+    }
   };
   return Object.assign(middleware, { handler });
 }
