@@ -1,4 +1,9 @@
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { isDeepStrictEqual } from "node:util";
 import busboy from "busboy";
@@ -6,6 +11,7 @@ import { decode as cborDecode, encode as cborEncode } from "cbor-x";
 import { cborCodec } from "../server/codecs/cbor.js";
 import type { Codec } from "../server/codecs/codec.js";
 import { isUploadedFile, multipartCodec } from "../server/codecs/multipart.js";
+import { Uploads } from "../server/codecs/uploaded-file.js";
 import { mergeLimits } from "../server/limits.js";
 import { NodeBody } from "../server/node-body.js";
 
@@ -50,7 +56,10 @@ function fakeRequest(body: Body): IncomingMessage {
 const isoform = (codec: Codec) => (body: Body) => {
   const req = fakeRequest(body);
   const request = { body: new NodeBody(req), header: (name: string) => body.headers[name] };
-  return codec.decode({ request, query: "", contentType: body.contentType, limits: LIMITS });
+  if (codec !== multipartCodec) return codec.decode({ request, query: "", contentType: body.contentType, limits: LIMITS });
+  // Files go to temporary files, removed after, as the pipeline does once a handler settled.
+  const uploads = new Uploads();
+  return codec.decode({ request, query: "", contentType: body.contentType, limits: LIMITS, uploads }).finally(() => uploads.removeAll());
 };
 
 // ---------------------------------------------------------------- CBOR
@@ -140,7 +149,7 @@ function multipartBodies(): Body[] {
   ];
 }
 
-/** The raw baseline: busboy alone, fields into an object, files into Buffers. */
+/** The raw baseline: busboy alone, fields into an object, each file written to a temporary file (removed after), as its size. */
 function rawMultipart(body: Body): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const req = fakeRequest(body);
@@ -156,12 +165,19 @@ function rawMultipart(body: Body): Promise<Record<string, unknown>> {
     });
     bb.on("file", (name, stream) => {
       pending++;
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        out[name] = Buffer.concat(chunks);
-        pending--;
-        settle();
+      const path = join(tmpdir(), `bench-busboy-${randomUUID()}`);
+      const file = createWriteStream(path);
+      let size = 0;
+      stream.on("data", (c: Buffer) => {
+        size += c.length;
+      });
+      stream.pipe(file);
+      file.on("close", () => {
+        out[name] = size;
+        void rm(path, { force: true }).then(() => {
+          pending--;
+          settle();
+        });
       });
     });
     bb.on("error", reject);
@@ -173,11 +189,11 @@ function rawMultipart(body: Body): Promise<Record<string, unknown>> {
   });
 }
 
-/** The codec's files (UploadedFile) as bare Buffers, to compare with busboy's result. */
+/** The codec's files (UploadedFile) as their sizes, to compare with busboy's result. */
 function filesAsBuffers(value: unknown): unknown {
   if (!value || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = isUploadedFile(v) ? Buffer.from(v.bytes) : v;
+  for (const [k, v] of Object.entries(value)) out[k] = isUploadedFile(v) ? v.size : v;
   return out;
 }
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` — prints every figure of the benchmark, measured side by side in one run.
- * One part only: `npx tsx bench/run.ts throughput|size|decode|cold|memory|browser|scaled` (throughput takes
+ * One part only: `npx tsx bench/run.ts throughput|size|decode|upload|cold|memory|browser|scaled` (throughput takes
  * an optional scenario filter: `npx tsx bench/run.ts throughput cbor`).
  */
 import { browserLatency } from "./browser.js";
@@ -10,9 +10,10 @@ import { memory } from "./memory.js";
 import { scaled } from "./scaled.js";
 import { size } from "./size.js";
 import { throughput } from "./throughput.js";
+import { upload } from "./upload.js";
 
 const [part, filter] = process.argv.slice(2);
-const parts = part ? [part] : ["size", "throughput", "decode", "cold", "memory", "browser", "scaled"];
+const parts = part ? [part] : ["size", "throughput", "decode", "upload", "cold", "memory", "browser", "scaled"];
 const started = Date.now();
 const verdicts: string[] = [];
 
@@ -21,13 +22,14 @@ for (const p of parts) {
     p === "size" ? size()
     : p === "throughput" ? await throughput({ rounds: 4, seconds: 1.5, only: filter })
     : p === "decode" ? await decode()
+    : p === "upload" ? await upload()
     : p === "cold" ? await cold()
     : p === "memory" ? await memory()
     : p === "browser" ? await browserLatency()
     : p === "scaled" ? await scaled()
     : undefined;
   if (!result) {
-    console.error(`bench: unknown part "${p}"; use throughput, size, decode, cold, memory, browser or scaled`);
+    console.error(`bench: unknown part "${p}"; use throughput, size, decode, upload, cold, memory, browser or scaled`);
     process.exit(2);
   }
   for (const line of result.lines) console.log(line);

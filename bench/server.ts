@@ -10,7 +10,12 @@
  * Every variant serves the same five endpoints: url, navigation (303), get-json, json, cbor.
  */
 import { decode as cborDecode, encode as cborEncode } from "cbor-x";
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import busboy from "busboy";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
@@ -18,7 +23,7 @@ import express from "express";
 import { Hono } from "hono";
 import qs from "qs";
 import { createFetchHandler } from "../server/fetch.js";
-import { createRequestHandler, isoform, serverFn, ServerFnError } from "../server/index.js";
+import { createRequestHandler, isoform, isUploadedFile, serverFn, ServerFnError } from "../server/index.js";
 import { addTodo, listTodos, SECRET } from "./workload.js";
 
 const variant = process.argv[2];
@@ -126,8 +131,52 @@ function honoApp() {
   return app;
 }
 
+/** bench/upload.ts: files streamed to disk by a multipart function; the handler sees their sizes. */
+function isoformUpload() {
+  serverFn({ name: "upload", encoding: "multipart", limits: { fileSize: 1024 * 1024 * 1024, bodyTimeout: 120_000 } }, async (input) =>
+    Object.values(input).reduce<number>((n, v) => n + (isUploadedFile(v) ? v.size : 0), 0),
+  );
+  return createRequestHandler({ secret: SECRET, production: true });
+}
+
+/** Its baseline: busboy alone piping each file to a temporary file, removed before answering (as isoform does). */
+const busboyUpload: Parameters<typeof createServer>[1] = (req, res) => {
+  const bb = busboy({ headers: req.headers });
+  const paths: string[] = [];
+  let size = 0;
+  let open = 0;
+  let closed = false;
+  const answer = async () => {
+    if (!closed || open > 0) return;
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
+    res.setHeader("content-type", "application/json");
+    res.end(String(size));
+  };
+  bb.on("file", (_name, stream) => {
+    const path = join(tmpdir(), `bench-busboy-${randomUUID()}`);
+    paths.push(path);
+    open++;
+    stream.on("data", (c: Buffer) => (size += c.length));
+    const out = createWriteStream(path, { flags: "wx", mode: 0o600 });
+    out.on("close", () => {
+      open--;
+      void answer();
+    });
+    stream.pipe(out);
+  });
+  bb.on("close", () => {
+    closed = true;
+    void answer();
+  });
+  req.pipe(bb);
+};
+
 let listener: Parameters<typeof createServer>[1];
-if (variant === "isoform-express") {
+if (variant === "isoform-upload") {
+  listener = isoformUpload();
+} else if (variant === "busboy-upload") {
+  listener = busboyUpload;
+} else if (variant === "isoform-express") {
   isoformFunctions();
   const app = express();
   app.use(isoform({ secret: SECRET, production: true }));
@@ -146,7 +195,7 @@ if (variant === "isoform-express") {
 } else if (variant === "hono") {
   listener = getRequestListener(honoApp().fetch);
 } else {
-  console.error(`bench/server.ts: unknown variant "${variant}"; use isoform-express, isoform-node, express, node, isoform-fetch or hono`);
+  console.error(`bench/server.ts: unknown variant "${variant}"; use isoform-express, isoform-node, express, node, isoform-fetch, hono, isoform-upload or busboy-upload`);
   process.exit(2);
 }
 

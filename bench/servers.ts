@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 
-export type Variant = "isoform-express" | "isoform-node" | "express" | "node" | "isoform-fetch" | "hono";
+export type Variant = "isoform-express" | "isoform-node" | "express" | "node" | "isoform-fetch" | "hono" | "isoform-upload" | "busboy-upload";
 
 export interface Running {
   variant: Variant;

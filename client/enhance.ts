@@ -40,9 +40,11 @@ const forms = new WeakMap<HTMLFormElement, FormState>();
 
 type Settled = { reply?: Reply; error?: ServerFnError };
 
-async function post(sub: FormRequest, signal: AbortSignal): Promise<Settled> {
+async function post(sub: FormRequest, signal: AbortSignal, form: HTMLFormElement): Promise<Settled> {
   try {
-    return { reply: await request(sub.url, { method: sub.method, body: sub.body, signal }) };
+    // Its method and body (the rest fetch ignores). A multipart form (one that can hold
+    // files) goes by XMLHttpRequest, for upload progress.
+    return { reply: await request(sub.url, { ...sub, signal }, sub.body instanceof FormData ? (await multiForms()).xhr(form) : undefined) };
   } catch (e) {
     return { error: toError(e) };
   }
@@ -98,7 +100,7 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormRe
   const focused = buttons.find((b) => b === document.activeElement);
   for (const b of buttons) b.disabled = true;
   emit(form, "pending", sub, state);
-  const { reply, error } = await post(sub, ctrl.signal);
+  const { reply, error } = await post(sub, ctrl.signal, form);
   if (state.ctrl !== ctrl) return; // superseded: the newer submission owns the form
   state.ctrl = undefined;
   form.removeAttribute("aria-busy");

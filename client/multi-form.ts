@@ -2,6 +2,9 @@ import type { ServerFnError } from "../protocol/errors.js";
 import type { FormState, Kit } from "./enhance.js";
 import type { FormRequest } from "./form-request.js";
 
+// Upload progress shares this lazy chunk: one request for the pages that need either.
+export { xhr } from "./upload.js";
+
 /**
  * Multi-action forms (docs/client.md): each submit becomes a submission rendered at once from the
  * form's `<template>` into its list, with a state attribute, cancel and retry, while the
@@ -20,7 +23,7 @@ export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, s
     const mine = (ctrl = new AbortController());
     show("pending");
     emit(form, "pending", sub, state);
-    const { reply, error } = await post(sub, mine.signal);
+    const { reply, error } = await post(sub, mine.signal, form);
     if (ctrl !== mine) return; // retried meanwhile
     ctrl = undefined;
     if (reply?.redirect !== undefined) return location.assign(reply.redirect);

@@ -11,11 +11,12 @@ export type Reply = { value: unknown; redirect?: undefined } | { value?: undefin
  * rejects with the fetch error (see `toError`). The CBOR codec loads only when a
  * response is CBOR.
  */
-export async function request(url: string, init: RequestInit & { signal?: AbortSignal }): Promise<Reply> {
+export async function request(url: string, init: RequestInit & { signal?: AbortSignal }, send: typeof fetch = fetch): Promise<Reply> {
   const headers = new Headers(init.headers);
   headers.set(ENHANCED_HEADER, "1");
   if (!headers.has("accept")) headers.set("accept", "application/json");
-  const res = await fetch(url, { ...init, headers }).catch((e: Error) => {
+  // `send` is fetch, or XMLHttpRequest made to look like it for upload progress (client/upload.ts).
+  const res = await send(url, { ...init, headers }).catch((e: Error) => {
     throw e.name === "AbortError" ? e : new ServerFnError(NETWORK, { type: "Request" });
   });
   const to = res.headers.get(REDIRECT_HEADER) ?? (res.redirected ? res.url : null);
@@ -23,17 +24,13 @@ export async function request(url: string, init: RequestInit & { signal?: AbortS
   if (to !== null) return { redirect: to };
   let body: unknown;
   let unreadable = false;
-  if (res.headers.get("content-type")?.includes("cbor")) {
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    body = bytes.length ? (await import("./cbor.js")).decode(bytes) : undefined;
-  } else {
-    const text = await res.text();
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // A proxy's HTML page or a truncated body, whatever its status: an unexpected response.
-      unreadable = true;
-    }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  try {
+    // An empty body is no value; JSON is read as UTF-8, as res.text() would.
+    if (bytes.length) body = res.headers.get("content-type")?.includes("cbor") ? (await import("./cbor.js")).decode(bytes) : JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    // A proxy's HTML page or a truncated body, whatever its status: an unexpected response.
+    unreadable = true;
   }
   if (!res.ok || unreadable) throw ServerFnError.fromEnvelope(body, res.status);
   return { value: body };

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isoform, Registry, serverFn } from "../server/index.js";
 import { PageHelpers } from "../server/helpers.js";
+import { UploadedFile } from "../server/codecs/uploaded-file.js";
 import { mergeLimits } from "../server/limits.js";
 import { echoableInput } from "../server/outcome.js";
 import { sameOriginPath } from "../server/redirect.js";
@@ -51,7 +52,7 @@ it("a field named api_token never reaches the cookie", async () => {
   expect(cookiePayload(res).input).toEqual({ title: " " });
 });
 it("echoed input drops uploaded files", () => {
-  expect(echoableInput({ caption: "x", doc: { name: "a.txt", type: "text/plain", size: 1, bytes: new Uint8Array([65]) } }, [])).toEqual({ caption: "x" });
+  expect(echoableInput({ caption: "x", doc: new UploadedFile("a.txt", "text/plain", 1, "/tmp/isoform-upload-x") }, [])).toEqual({ caption: "x" });
 });
 it("a failed multipart navigation does not put the file in the cookie", async () => {
   const registry = new Registry();

@@ -172,6 +172,57 @@ describe("enhance", () => {
     expect(form.querySelector("output")!.textContent).toBe("second");
   });
 
+  it('mode "abort": the superseded request ending (aborted) leaves the new one\'s state alone', async () => {
+    stubFetch();
+    const form = page(ADD_FORM.replace('data-isoform="add_todo"', 'data-isoform="add_todo" data-isoform-mode="abort"'));
+    const field = form.querySelector<HTMLInputElement>("input[name=title]")!;
+    const events: string[] = [];
+    const listen = (e: Event) => events.push(`${e.type.replace("isoform:", "")}:${(e as CustomEvent).detail.input.title}`);
+    for (const t of ["success", "error", "done"]) document.addEventListener(`isoform:${t}`, listen);
+    try {
+      field.value = "first";
+      form.requestSubmit();
+      await flush();
+      field.value = "second";
+      form.requestSubmit();
+      await flush();
+      await flush();
+      expect(calls[0]!.init.signal!.aborted).toBe(true);
+      // The first request has ended (aborted), and must not have touched the form:
+      expect(form.getAttribute("aria-busy")).toBe("true");
+      expect(form.querySelector<HTMLElement>('[data-isoform-error=""]')!.hidden).toBe(true);
+      expect(form.querySelector('[data-isoform-error=""]')!.textContent).toBe("");
+      expect(events).toEqual([]);
+      // …so a third submission still supersedes the second (its request is the pending one).
+      field.value = "third";
+      form.requestSubmit();
+      await flush();
+      expect(calls).toHaveLength(3);
+      expect(calls[1]!.init.signal!.aborted).toBe(true);
+      calls[2]!.answer(200, { title: "third" });
+      await flush();
+      await flush();
+      expect(form.hasAttribute("aria-busy")).toBe(false);
+      expect(form.querySelector("output")!.textContent).toBe("third");
+      expect(events).toEqual(["success:third", "done:third"]);
+    } finally {
+      for (const t of ["success", "error", "done"]) document.removeEventListener(`isoform:${t}`, listen);
+    }
+  });
+
+  it("focuses the first invalid field, in the order of the issues, not the last", async () => {
+    stubFetch();
+    const form = page(ADD_FORM.replace("<output", `<label for="b">Body</label><input id="b" name="body">
+      <span id="isoform-add_todo--body" class="isoform-error" data-isoform-error="body" hidden></span><output`));
+    form.requestSubmit();
+    await flush();
+    calls[0]!.answer(422, { error: { type: "Validation", message: "Invalid input", issues: [{ path: ["title"], message: "Title is required" }, { path: ["body"], message: "Body is too long" }] } });
+    await flush();
+    await flush();
+    expect(form.querySelector("#b")!.getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(form.querySelector("#t"));
+  });
+
   it('mode "queue" sends a second submission after the first, in order', async () => {
     stubFetch();
     const form = page(ADD_FORM.replace('data-isoform="add_todo"', 'data-isoform="add_todo" data-isoform-mode="queue"'));

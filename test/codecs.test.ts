@@ -2,6 +2,8 @@ import { decode as cborDecode, encode as cborEncode } from "cbor-x";
 import qs from "qs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toFormData } from "../client/query.js";
+import { CODECS as SERVER_CODECS } from "../server/codecs/all.js";
+import { encodeJson } from "../server/codecs/codec.js";
 import { startApp } from "./support/app.js";
 
 /**
@@ -96,5 +98,31 @@ describe("content negotiation", () => {
     const res = await fetch(app.url + "/api/echo_json", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("content-length")).toBe("2");
+  });
+});
+
+describe("the codec table", () => {
+  it("names each codec by its encoding, with the media types of docs/protocol.md §2", () => {
+    const json = "application/json; charset=utf-8";
+    expect(Object.fromEntries(Object.entries(SERVER_CODECS).map(([name, c]) => [name, [c.encoding, c.accepts, c.responseType]]))).toEqual({
+      url: ["url", "application/x-www-form-urlencoded", json],
+      "get-json": ["get-json", undefined, json],
+      multipart: ["multipart", "multipart/form-data", json],
+      json: ["json", "application/json", json],
+      cbor: ["cbor", "application/cbor", "application/cbor"],
+      "get-cbor": ["get-cbor", undefined, "application/cbor"],
+    });
+  });
+
+  it("a function that returns nothing answers null, in JSON and in CBOR", async () => {
+    expect(encodeJson(undefined)).toBe("null");
+    expect(encodeJson({ a: 1 })).toBe('{"a":1}');
+    for (const name of ["cbor", "get-cbor"] as const) {
+      expect(Array.from(SERVER_CODECS[name].encode(undefined) as Uint8Array)).toEqual([0xf6]);
+      expect(cborDecode(SERVER_CODECS[name].encode({ a: 1 }) as Uint8Array)).toEqual({ a: 1 });
+    }
+    expect(SERVER_CODECS["get-json"].encode(undefined)).toBe("null");
+    expect(SERVER_CODECS.multipart.encode(undefined)).toBe("null");
+    expect(SERVER_CODECS.url.encode(undefined)).toBe("null");
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkCrossOrigin, normalizeOrigins } from "../server/cross-origin.js";
+import { createRequestHandler, isoform, Registry } from "../server/index.js";
 import { startApp } from "./support/app.js";
 import { request } from "./support/request.js";
 
@@ -66,5 +68,58 @@ describe("cross-origin protection", () => {
   it("without trust proxy, forwarded headers are ignored", async () => {
     const res = await post(app.url, "/api/add_todo", { "x-forwarded-proto": "https", "x-forwarded-host": "todo.example.com", origin: "https://todo.example.com" });
     expect(res.status).toBe(403);
+  });
+});
+
+describe("trusted origins as configured", () => {
+  it("are normalized to their origin: scheme, host and port, without a trailing slash or default port", () => {
+    expect(normalizeOrigins(undefined)).toEqual(new Set());
+    expect(normalizeOrigins([])).toEqual(new Set());
+    expect(normalizeOrigins(["https://Admin.Example.com/", "http://a.example:8080", "https://b.example:443"])).toEqual(
+      new Set(["https://admin.example.com", "http://a.example:8080", "https://b.example"]),
+    );
+  });
+
+  it("with a path, a query or a fragment, or not a URL, stop the app at start-up naming the origin", () => {
+    for (const bad of ["https://a.example/admin", "https://a.example/?x=1", "https://a.example/#top", "https://a.example?x", "https://a.example#x"]) {
+      expect(() => normalizeOrigins([bad])).toThrow(`isoform: trusted origin ${JSON.stringify(bad)} has a path; write only scheme, host and port`);
+      expect(() => isoform({ registry: new Registry(), secret: "x", trustedOrigins: [bad] })).toThrow(TypeError);
+    }
+    expect(() => normalizeOrigins(["a.example.com"])).toThrow('isoform: trusted origin "a.example.com" is not a URL; write it like "https://app.example.com"');
+    expect(() => createRequestHandler({ registry: new Registry(), secret: "x", trustedOrigins: ["//a.example"] })).toThrow(TypeError);
+  });
+});
+
+describe("checkCrossOrigin", () => {
+  const req = (headers: Record<string, string>) => ({ header: (name: string) => headers[name] });
+  const own = "https://app.example";
+  const trusted = normalizeOrigins(["https://admin.example"]);
+  const verdict = (headers: Record<string, string>) => {
+    try {
+      checkCrossOrigin(req(headers) as never, own, trusted);
+      return "allowed";
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it("says who was refused and how to allow them", () => {
+    expect(verdict({ "sec-fetch-site": "cross-site", origin: "https://evil.example" })).toBe(
+      "Cross-origin request from https://evil.example refused; submit from this site, or add the origin to isoform({ trustedOrigins })",
+    );
+    expect(verdict({ "sec-fetch-site": "same-site" })).toBe("Cross-origin request (Sec-Fetch-Site: same-site) refused; submit from this site, or add the origin to isoform({ trustedOrigins })");
+    expect(verdict({ origin: "https://evil.example" })).toMatch(/^Cross-origin request from https:\/\/evil\.example refused/);
+  });
+
+  it("follows Sec-Fetch-Site first, then Origin, and lets a request with neither through", () => {
+    expect(verdict({})).toBe("allowed");
+    expect(verdict({ "sec-fetch-site": "same-origin", origin: "https://evil.example" })).toBe("allowed");
+    expect(verdict({ "sec-fetch-site": "none" })).toBe("allowed");
+    expect(verdict({ "sec-fetch-site": "cross-site", origin: own })).not.toBe("allowed");
+    expect(verdict({ "sec-fetch-site": "cross-site", origin: "https://admin.example" })).toBe("allowed");
+    expect(verdict({ origin: own })).toBe("allowed");
+    expect(verdict({ origin: "https://admin.example" })).toBe("allowed");
+    expect(verdict({ origin: "https://app.example:444" })).not.toBe("allowed");
+    expect(verdict({ origin: "" })).not.toBe("allowed");
   });
 });

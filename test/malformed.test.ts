@@ -1,6 +1,9 @@
 import { decode as cborDecode, encode as cborEncode } from "cbor-x";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ServerFnError } from "../protocol/errors.js";
+import { DEFAULT_LIMITS, mergeLimits } from "../server/limits.js";
+import { checkShape } from "../server/shape.js";
 import { startApp } from "./support/app.js";
 import { request } from "./support/request.js";
 
@@ -23,6 +26,10 @@ const items = (n: number) => Array.from({ length: n }, (_, i) => `list[]=${i}`).
 // Depth counts as qs counts brackets: `a[b][c][d][e][f]` (5) is the deepest allowed, which
 // is 6 nested objects; `nested(7)` is the JSON/CBOR twin of 6 brackets.
 const nested = (n: number): unknown => (n === 0 ? 1 : { a: nested(n - 1) });
+/** An object of `n` keys. */
+const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+/** `n` nested CBOR arrays around one integer: `[[[1]]]` for 3. */
+const cborArrays = (n: number) => Buffer.concat([Buffer.alloc(n, 0x81), Buffer.from([0x01])]);
 const truncated = cborEncode({ title: "hello world", list: [1, 2, 3] }).subarray(0, 10);
 const multipart = (boundary: string, parts: string) => ({ "content-type": `multipart/form-data; boundary=${boundary}`, body: parts });
 const filePart = (b: string, name: string, filename: string, size: number) =>
@@ -46,6 +53,10 @@ const CORPUS: Case[] = [
   { name: "encoded __proto__ key", path: "/api/echo_url", type: FORM, body: "%5F%5Fproto%5F%5F[polluted]=yes", status: 400, error: "Deserialization" },
   { name: "NUL byte in a value", path: "/api/echo_url", type: FORM, body: "title=a%00b", status: 400, error: "Deserialization" },
   { name: "NUL byte in a key", path: "/api/echo_url", type: FORM, body: "ti%00tle=a", status: 400, error: "Deserialization" },
+  { name: "prototype key", path: "/api/echo_url", type: FORM, body: "prototype=yes", status: 400, error: "Deserialization" },
+  { name: "nested prototype key", path: "/api/echo_url", type: FORM, body: "a[prototype][polluted]=yes", status: 400, error: "Deserialization" },
+  { name: "constructor key", path: "/api/echo_url", type: FORM, body: "constructor=yes", status: 400, error: "Deserialization" },
+  { name: "prototype key in a query", path: "/api/echo_get_json", method: "GET", query: "a[prototype]=1", status: 400, error: "Deserialization" },
   { name: "JSON sent to a url function", path: "/api/echo_url", type: JSON_T, body: '{"a":1}', status: 415, error: "UnsupportedMediaType" },
   { name: "no content type", path: "/api/echo_url", body: "title=x", status: 415, error: "UnsupportedMediaType" },
   { name: "text/plain", path: "/api/echo_url", type: "text/plain", body: "title=x", status: 415, error: "UnsupportedMediaType" },
@@ -68,6 +79,14 @@ const CORPUS: Case[] = [
   { name: "JSON NUL character", path: "/api/echo_json", type: JSON_T, body: '{"title": "a\\u0000b"}', status: 400, error: "Deserialization" },
   { name: "JSON with invalid UTF-8", path: "/api/echo_json", type: JSON_T, body: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]), status: 400, error: "Deserialization" },
   { name: "a form body to a JSON function", path: "/api/echo_json", type: FORM, body: "title=x", status: 415, error: "UnsupportedMediaType" },
+  { name: "JSON NUL character in a key", path: "/api/echo_json", type: JSON_T, body: '{"ti\\u0000tle": "x"}', status: 400, error: "Deserialization" },
+  { name: "JSON NUL character in a nested key", path: "/api/echo_json", type: JSON_T, body: '{"a": [{"b\\u0000": 1}]}', status: 400, error: "Deserialization" },
+  { name: "JSON NUL character in an array item", path: "/api/echo_json", type: JSON_T, body: '{"a": ["x", "\\u0000"]}', status: 400, error: "Deserialization" },
+  { name: "JSON prototype key", path: "/api/echo_json", type: JSON_T, body: '{"a": {"prototype": {"polluted": "yes"}}}', status: 400, error: "Deserialization" },
+  { name: "JSON 1001 keys", path: "/api/echo_json", type: JSON_T, body: JSON.stringify(keys(1001)), status: 413, error: "PayloadTooLarge", limit: "parameters" },
+  { name: "JSON 1002 keys in two objects of 501", path: "/api/echo_json", type: JSON_T, body: JSON.stringify({ a: keys(500), b: keys(500) }), status: 413, error: "PayloadTooLarge", limit: "parameters" },
+  { name: "JSON 7 nested arrays", path: "/api/echo_json", type: JSON_T, body: jsonDeep(7), status: 400, error: "Deserialization", limit: "depth" },
+  { name: "JSON 101-item array at the top", path: "/api/echo_json", type: JSON_T, body: JSON.stringify(Array(101).fill(0)), status: 413, error: "PayloadTooLarge", limit: "arrayLength" },
   // cbor
   { name: "truncated CBOR", path: "/api/echo_cbor", type: CBOR, body: truncated, status: 400, error: "Deserialization" },
   { name: "garbage CBOR", path: "/api/echo_cbor", type: CBOR, body: Buffer.from([0xff, 0xff, 0xff, 0x00]), status: 400, error: "Deserialization" },
@@ -75,6 +94,18 @@ const CORPUS: Case[] = [
   { name: "CBOR 6-deep nesting", path: "/api/echo_cbor", type: CBOR, body: cborEncode(nested(7)), status: 400, error: "Deserialization", limit: "depth" },
   { name: "CBOR deeply nested arrays", path: "/api/echo_cbor", type: CBOR, body: Buffer.concat([Buffer.alloc(5_000, 0x81), Buffer.from([0x01])]), status: 400, error: "Deserialization" },
   { name: "JSON to a CBOR function", path: "/api/echo_cbor", type: JSON_T, body: "{}", status: 415, error: "UnsupportedMediaType" },
+  { name: "CBOR NUL character in a key", path: "/api/echo_cbor", type: CBOR, body: cborEncode({ "ti\u0000tle": "x" }), status: 400, error: "Deserialization" },
+  { name: "CBOR NUL character in a value", path: "/api/echo_cbor", type: CBOR, body: cborEncode({ title: "a\u0000b" }), status: 400, error: "Deserialization" },
+  { name: "CBOR prototype key", path: "/api/echo_cbor", type: CBOR, body: cborEncode({ a: { prototype: { polluted: "yes" } } }), status: 400, error: "Deserialization" },
+  { name: "CBOR constructor key", path: "/api/echo_cbor", type: CBOR, body: cborEncode({ constructor: 1 }), status: 400, error: "Deserialization" },
+  { name: "CBOR 1001 keys", path: "/api/echo_cbor", type: CBOR, body: cborEncode(keys(1001)), status: 413, error: "PayloadTooLarge", limit: "parameters" },
+  { name: "CBOR 1002 keys in two maps of 501", path: "/api/echo_cbor", type: CBOR, body: cborEncode({ a: keys(500), b: keys(500) }), status: 413, error: "PayloadTooLarge", limit: "parameters" },
+  { name: "CBOR 7 nested arrays", path: "/api/echo_cbor", type: CBOR, body: cborArrays(7), status: 400, error: "Deserialization", limit: "depth" },
+  { name: "CBOR 101-item array", path: "/api/echo_cbor", type: CBOR, body: cborEncode({ list: Array(101).fill(0) }), status: 413, error: "PayloadTooLarge", limit: "arrayLength" },
+  { name: "an empty CBOR body", path: "/api/echo_cbor", type: CBOR, body: "", status: 400, error: "Deserialization" },
+  // get-cbor: errors are CBOR envelopes too (checked below by content type)
+  { name: "__proto__ in a get-cbor query", path: "/api/echo_get_cbor", method: "GET", query: "__proto__[x]=1", status: 400, error: "Deserialization" },
+  { name: "6-deep nesting in a get-cbor query", path: "/api/echo_get_cbor", method: "GET", query: deep(7), status: 400, error: "Deserialization", limit: "depth" },
   // multipart
   { name: "a file over the size limit", path: "/api/upload", ...multipart("b1", filePart("b1", "f", "a.txt", 2000) + "--b1--\r\n"), status: 413, error: "PayloadTooLarge", limit: "fileSize" },
   { name: "too many files", path: "/api/upload", ...multipart("b2", filePart("b2", "f1", "a.txt", 1) + filePart("b2", "f2", "b.txt", 1) + filePart("b2", "f3", "c.txt", 1) + "--b2--\r\n"), status: 413, error: "PayloadTooLarge", limit: "files" },
@@ -87,6 +118,9 @@ const CORPUS: Case[] = [
   { name: "a body cut off inside a file", path: "/api/echo_multipart", ...multipart("b6", `--b6\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello`), status: 400, error: "Deserialization" },
   { name: "multipart fields over the body limit together", path: "/api/tight_upload", ...multipart("b7", Array.from({ length: 3 }, (_, i) => fieldPart("b7", `k${i}`, "x".repeat(60))).join("") + "--b7--\r\n"), status: 413, error: "PayloadTooLarge", limit: "bodySize" },
   { name: "a url body to a multipart function", path: "/api/upload", type: FORM, body: "a=1", status: 415, error: "UnsupportedMediaType" },
+  { name: "prototype field in multipart", path: "/api/upload", ...multipart("b8", fieldPart("b8", "prototype", "yes") + "--b8--\r\n"), status: 400, error: "Deserialization" },
+  { name: "nested prototype field in multipart", path: "/api/echo_multipart", ...multipart("b9", fieldPart("b9", "a[prototype][polluted]", "yes") + "--b9--\r\n"), status: 400, error: "Deserialization" },
+  { name: "prototype file field in multipart", path: "/api/echo_multipart", ...multipart("b10", filePart("b10", "prototype", "a.txt", 3) + "--b10--\r\n"), status: 400, error: "Deserialization" },
 ].map((c) => ("content-type" in c ? { ...c, type: (c as { "content-type": string })["content-type"] } : c)) as Case[];
 
 describe("malformed requests", () => {
@@ -151,5 +185,184 @@ describe("malformed requests", () => {
     expect(probe.polluted).toBeUndefined();
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, "polluted")).toBe(false);
     expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+});
+
+describe("limits at their edge, JSON and CBOR alike", () => {
+  const send = (type: string, body: string | Uint8Array) =>
+    request(`${app.url}/api/${type === JSON_T ? "echo_json" : "echo_cbor"}`, { method: "POST", headers: { "content-type": type, "x-isoform": "1" }, body });
+  const answer = (res: { headers: Record<string, unknown>; body: Buffer; text: string }) =>
+    String(res.headers["content-type"]).includes("cbor") ? cborDecode(res.body) : JSON.parse(res.text);
+  const encoders: [string, (v: unknown) => string | Uint8Array][] = [[JSON_T, (v) => JSON.stringify(v)], [CBOR, (v) => cborEncode(v)]];
+
+  for (const [type, encode] of encoders) {
+    const name = type === JSON_T ? "JSON" : "CBOR";
+
+    it(`${name}: exactly limits.depth levels below the top (6 nested objects or arrays) is accepted, one more refused`, async () => {
+      const objects = await send(type, encode(nested(6)));
+      expect(objects.status).toBe(200);
+      expect(answer(objects)).toEqual(nested(6));
+      const arrays = await send(type, type === JSON_T ? jsonDeep(6) : cborArrays(6));
+      expect(arrays.status).toBe(200);
+      const deeper = await send(type, encode({ list: [nested(6)] }));
+      expect(deeper.status).toBe(400);
+      expect(answer(deeper).error).toMatchObject({ type: "Deserialization", limit: "depth" });
+    });
+
+    it(`${name}: exactly limits.parameters keys in all are accepted, one more refused`, async () => {
+      const at = await send(type, encode({ a: keys(499), b: keys(499) }));
+      expect(at.status).toBe(200);
+      expect(Object.keys(answer(at).a)).toHaveLength(499);
+      const over = await send(type, encode({ a: keys(499), b: keys(500) }));
+      expect(over.status).toBe(413);
+      expect(answer(over).error).toMatchObject({ type: "PayloadTooLarge", limit: "parameters" });
+      expect(answer(over).error.message).toContain("1000");
+    });
+
+    it(`${name}: exactly limits.arrayLength items are accepted`, async () => {
+      const res = await send(type, encode({ list: Array(100).fill(1) }));
+      expect(res.status).toBe(200);
+      expect(answer(res).list).toHaveLength(100);
+    });
+
+    it(`${name}: a NUL in a key is refused naming NUL, a key merely containing a prototype name is not`, async () => {
+      const nul = await send(type, encode({ ["a\u0000"]: 1 }));
+      expect(nul.status).toBe(400);
+      expect(answer(nul).error.message).toMatch(/NUL/);
+      const fine = { prototypes: 1, my_constructor: 2, __proto: 3, proto__: 4, Prototype: 5, "constructor ": 6 };
+      const ok = await send(type, encode(fine));
+      expect(ok.status).toBe(200);
+      expect(answer(ok)).toEqual(fine);
+    });
+
+    for (const key of ["__proto__", "constructor", "prototype"]) {
+      it(`${name}: a "${key}" key is refused naming it, at the top or nested in an array`, async () => {
+        for (const value of [JSON.parse(`{"${key}": 1}`), { list: [JSON.parse(`{"${key}": {"x": 1}}`)] }]) {
+          const res = await send(type, encode(value));
+          expect(res.status).toBe(400);
+          expect(answer(res).error.message).toContain(`The key "${key}" is not allowed`);
+        }
+      });
+    }
+  }
+
+  it("CBOR keys are counted across maps as they are declared: 2 maps declaring 500 and 501 keys are refused before their keys are read", async () => {
+    // {a: {500 keys}, b: map(501) with no keys}: refused for the declared count, not as truncated.
+    const head = cborEncode({ a: keys(500) }); // b9 0001 (a map of 1, as cbor-x writes it), "a", its map
+    expect(Buffer.from(head.subarray(0, 3)).toString("hex")).toBe("b90001");
+    const body = Buffer.concat([Buffer.from([0xa2]), head.subarray(3), cborEncode("b"), Buffer.from([0xb9, 0x01, 0xf5])]);
+    const res = await send(CBOR, body);
+    expect(res.status).toBe(413);
+    expect(cborDecode(res.body).error).toMatchObject({ limit: "parameters" });
+  });
+});
+
+describe("CBOR functions answer errors in CBOR", () => {
+  for (const [name, path, init] of [
+    ["get-cbor, a refused query", "/api/echo_get_cbor?a[prototype]=1", {}],
+    ["get-cbor, the wrong method", "/api/echo_get_cbor", { method: "POST", headers: { "content-type": FORM }, body: "a=1" }],
+    ["cbor, a refused body", "/api/echo_cbor", { method: "POST", headers: { "content-type": CBOR }, body: cborEncode({ a: "\u0000" }) }],
+    ["cbor, the wrong content type", "/api/echo_cbor", { method: "POST", headers: { "content-type": JSON_T }, body: "{}" }],
+  ] as const) {
+    it(`${name}: a CBOR envelope`, async () => {
+      const res = await request(app.url + path, init as Parameters<typeof request>[1]);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers["content-type"]).toBe("application/cbor");
+      const body = cborDecode(res.body) as { error: { type: string; message: string } };
+      expect(body.error.type).toMatch(/^(Deserialization|MethodNotAllowed|UnsupportedMediaType)$/);
+      expect(body.error.message.length).toBeGreaterThan(10);
+    });
+  }
+
+  it("JSON and url functions answer errors in JSON", async () => {
+    for (const path of ["/api/echo_get_json?a[prototype]=1", "/api/echo_url?x"]) {
+      const res = await request(app.url + path, path.includes("get") ? {} : { method: "POST", headers: { "content-type": JSON_T }, body: "{}" });
+      expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+      expect((res.json() as { error: { type: string } }).error.type).toMatch(/Deserialization|UnsupportedMediaType/);
+    }
+  });
+});
+
+describe("the shape check of decoded input (checkShape)", () => {
+  const verdict = (value: unknown, limits = DEFAULT_LIMITS) => {
+    try {
+      checkShape(value, limits);
+      return "ok";
+    } catch (err) {
+      const e = err as ServerFnError;
+      return { type: e.type, limit: e.limit, message: e.message };
+    }
+  };
+
+  it("accepts plain objects (also without a prototype), arrays, scalars, dates and byte arrays", () => {
+    expect(verdict({ s: "x", n: 1, b: true, z: null, u: undefined, l: [1, [2]], o: { p: {} }, bare: Object.create(null) })).toBe("ok");
+    expect(verdict({ when: new Date(0), bytes: new Uint8Array([1]), view: new DataView(new ArrayBuffer(1)) })).toBe("ok");
+    expect(verdict("text")).toBe("ok");
+    expect(verdict(null)).toBe("ok");
+  });
+
+  it("refuses objects of any other kind", () => {
+    for (const v of [new Map(), new Set(), new (class Point {})(), Object.create({ inherited: 1 }), /re/]) {
+      expect(verdict({ v })).toMatchObject({ type: "Deserialization", message: "Input contains an object of an unsupported kind; send plain objects, arrays and scalars" });
+    }
+  });
+
+  it("names each limit in its message", () => {
+    const limits = mergeLimits({ depth: 1, arrayLength: 2, parameters: 2 });
+    expect(verdict({ a: { b: {} } }, limits)).toEqual({ type: "Deserialization", limit: "depth", message: "Input is nested deeper than 1 levels (limits.depth); flatten it, or raise limits.depth" });
+    expect(verdict({ a: { b: 1 } }, limits)).toBe("ok");
+    expect(verdict([1, 2, 3], limits)).toEqual({ type: "PayloadTooLarge", limit: "arrayLength", message: "An array exceeds the limit of 2 (limits.arrayLength); send less, or raise limits.arrayLength" });
+    expect(verdict({ a: 1, b: { c: 1 } }, limits)).toEqual({ type: "PayloadTooLarge", limit: "parameters", message: "The number of parameters exceeds the limit of 2 (limits.parameters); send less, or raise limits.parameters" });
+    expect(verdict({ a: 1, b: 2 }, limits)).toBe("ok");
+    expect(verdict({ "a\u0000": 1 })).toMatchObject({ type: "Deserialization", message: "Input contains a NUL character (\\0); remove it" });
+    expect(verdict([["a\u0000"]])).toMatchObject({ message: expect.stringContaining("NUL") });
+    expect(verdict(JSON.parse('{"a":[{"__proto__":1}]}'))).toMatchObject({ message: 'The key "__proto__" is not allowed in input (it could reach an object\'s prototype); rename the field' });
+  });
+});
+
+describe("url-encoded and query input", () => {
+  const post = (body: string) => request(`${app.url}/api/echo_url`, { method: "POST", headers: { "content-type": FORM }, body });
+
+  it("prototype names are refused as keys, never as values", async () => {
+    const res = await post("a=__proto__&b=constructor&c=prototype&d=constructor%5Bprototype%5D&proto=1&constructors=2&my_prototype=3");
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ a: "__proto__", b: "constructor", c: "prototype", d: "constructor[prototype]", proto: "1", constructors: "2", my_prototype: "3" });
+  });
+
+  it("malformed percent-encoding is a 400 naming the key or value, its first 40 characters", async () => {
+    const key = await post(`${"k".repeat(50)}%zz=1`);
+    expect(key.status).toBe(400);
+    expect((key.json() as { error: { message: string } }).error.message).toMatch(new RegExp(`^Malformed percent-encoding.* in key "${"k".repeat(40)}";`));
+    const value = await post("title=50%");
+    expect((value.json() as { error: { message: string } }).error.message).toMatch(/^Malformed percent-encoding.* in value "50%";/);
+  });
+
+  it("a malformed key that reads like a limit is still malformed, not over a limit", async () => {
+    for (const body of ["my_array%zz=1", "depth%=1", "parameter%E0=1"]) {
+      const res = await post(body);
+      expect([body, res.status]).toEqual([body, 400]);
+      expect((res.json() as { error: { type: string; limit?: string } }).error).toEqual(expect.objectContaining({ type: "Deserialization" }));
+      expect((res.json() as { error: { limit?: string } }).error.limit).toBeUndefined();
+    }
+  });
+
+  it("+ is a space and %2B a plus, in keys and values", async () => {
+    const res = await post("a+b=c+d&e%2Bf=g%2Bh");
+    expect(res.json()).toEqual({ "a b": "c d", "e+f": "g+h" });
+  });
+});
+
+describe("JSON bodies", () => {
+  const post = (body: string | Uint8Array) => request(`${app.url}/api/echo_json`, { method: "POST", headers: { "content-type": JSON_T }, body });
+  const message = async (body: string | Uint8Array) => ((await post(body)).json() as { error: { message: string } }).error.message;
+
+  it("say why they are not JSON", async () => {
+    expect(await message("")).toBe("The body is not valid JSON: the body is empty");
+    expect(await message(Buffer.from([0x22, 0xff, 0x22]))).toBe("The body is not valid JSON: it is not UTF-8");
+    expect(await message("{")).toMatch(/^The body is not valid JSON: .*JSON/);
+  });
+
+  it("a scalar or an array is valid JSON input", async () => {
+    for (const v of ["1", '"s"', "null", "[1,2]"]) expect((await post(v)).json()).toEqual(JSON.parse(v));
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverFn } from "../server/index.js";
-import { sameOriginPath } from "../server/redirect.js";
+import { sameOriginPath, withoutFragment } from "../server/redirect.js";
 import { startApp } from "./support/app.js";
 import { formPost, navigationHeaders, request } from "./support/request.js";
 
@@ -64,7 +64,57 @@ describe("return targets and redirects", () => {
     expect(page.text).toContain(">keepme</textarea>");
   });
 
+  it("the hidden return field wins over the Referer; the Referer is used only when the field is missing or refused", async () => {
+    const referer = `${app.origin}/done?from=referer`;
+    const both = await formPost(app.url + "/api/add_todo", "title=a&_isoform_return=%2Fform%3Ffrom%3Dfield", { ...navigationHeaders(), referer });
+    expect([both.status, both.headers.location]).toEqual([303, "/form?from=field"]);
+    const failed = await formPost(app.url + "/api/add_todo", "title=&_isoform_return=%2Fform", { ...navigationHeaders(), referer });
+    expect(failed.headers.location).toBe("/form");
+    const refused = await formPost(app.url + "/api/add_todo", `title=a&_isoform_return=${encodeURIComponent("//evil.example/")}`, { ...navigationHeaders(), referer });
+    expect(refused.headers.location).toBe("/done?from=referer");
+    const none = await formPost(app.url + "/api/add_todo", "title=a", { ...navigationHeaders(), referer });
+    expect(none.headers.location).toBe("/done?from=referer");
+    const neither = await formPost(app.url + "/api/add_todo", "title=a", navigationHeaders());
+    expect(neither.headers.location).toBe("/");
+  });
+
+  it("a target up to 2048 characters is followed, a longer one is not", () => {
+    const at = "/" + "a".repeat(2047);
+    expect(sameOriginPath(at, "http://h")).toBe(at);
+    expect(sameOriginPath(at + "a", "http://h")).toBeUndefined();
+    expect(sameOriginPath("http://h/" + "a".repeat(2039), "http://h")).toBe("/" + "a".repeat(2039));
+    expect(sameOriginPath("http://h/" + "a".repeat(2040), "http://h")).toBeUndefined();
+  });
+
+  it("only strings that are rooted paths or absolute URLs: not relative paths, nor anything else", () => {
+    for (const t of [undefined, null, 42, ["/a"], "", "next", "next/page:1", "a/b", "?q=1", "#top", "mailto:x@h", "http://[::1"]) {
+      expect([t, sameOriginPath(t, "http://h")]).toEqual([t, undefined]);
+    }
+  });
+
+  it("without an origin to compare with, a rooted path is still resolved and //host still refused", () => {
+    expect(sameOriginPath("/a/./b/../c?x#y", undefined)).toBe("/a/c?x#y");
+    expect(sameOriginPath("//evil.example/x", undefined)).toBeUndefined();
+    expect(sameOriginPath("/..//evil.example/x", undefined)).toBeUndefined();
+    expect(sameOriginPath("http://h/x", undefined)).toBeUndefined();
+  });
+
+  it("an absolute URL of the own origin becomes its path, query and fragment", () => {
+    expect(sameOriginPath("http://h/a?b=1#c", "http://h")).toBe("/a?b=1#c");
+    expect(sameOriginPath("HTTP://H:80/a", "http://h")).toBe("/a");
+    expect(sameOriginPath("http://h:81/a", "http://h")).toBeUndefined();
+    expect(sameOriginPath("https://h/a", "http://h")).toBeUndefined();
+  });
+
+  it("a return target loses its fragment, and only that", () => {
+    expect(withoutFragment("/a?b=1#c#d")).toBe("/a?b=1");
+    expect(withoutFragment("/a?b=1")).toBe("/a?b=1");
+    expect(withoutFragment("#top")).toBe("");
+    expect(withoutFragment("")).toBe("");
+  });
+
   it("a rooted path stays as written, dot segments resolved", () => {
+    expect(sameOriginPath("/search?q='x'&a=(1)", "http://h")).toBe("/search?q='x'&a=(1)");
     expect(sameOriginPath("/a.b/c.html?x=1#y", "http://h")).toBe("/a.b/c.html?x=1#y");
     expect(sameOriginPath("/a/./b/../c", "http://h")).toBe("/a/c");
     expect(sameOriginPath("next", "http://h")).toBeUndefined();

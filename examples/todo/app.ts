@@ -1,7 +1,9 @@
+import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import express from "express";
 import { isoform } from "isoform";
-import { useStore } from "./functions.js";
+import { listAttachments, useAttachmentsDir, useStore } from "./functions.js";
 import type { TodoStore } from "./store.js";
 import { views } from "./views.js";
 
@@ -17,6 +19,11 @@ export interface AppOptions {
   trustProxy?: boolean | number | string;
   /** names this instance in an `X-Instance` response header (to see which one answered) */
   instance?: string;
+  /**
+   * folder of the profile's attachments (`attachments/`) and of uploads in progress
+   * (`uploads/`, isoform's `uploadDir`); default `data`
+   */
+  filesDir?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -26,6 +33,10 @@ const HTMX = require.resolve("htmx.org/dist/htmx.min.js");
 export function createApp(options: AppOptions): express.Express {
   const { store } = options;
   useStore(store);
+  const filesDir = options.filesDir ?? "data";
+  const uploadDir = join(filesDir, "uploads");
+  mkdirSync(uploadDir, { recursive: true });
+  useAttachmentsDir(join(filesDir, "attachments"));
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.trustProxy ?? false);
@@ -36,7 +47,7 @@ export function createApp(options: AppOptions): express.Express {
       next();
     });
   }
-  app.use(isoform({ secret: options.secret }));
+  app.use(isoform({ secret: options.secret, uploadDir }));
 
   const render = (res: express.Response, view: string, data: Record<string, unknown>) => {
     res.type("html").send(views.render(view, { ...res.locals, ...data }));
@@ -45,7 +56,7 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/", async (_req, res) => render(res, "index", { todos: await store.list() }));
 
   app.get("/profile", async (req, res) => {
-    render(res, "profile", { profile: await store.profile(), saved: req.query.saved === "1" });
+    render(res, "profile", { profile: await store.profile(), attachments: await listAttachments(), saved: req.query.saved === "1" });
   });
 
   app.get("/profile/avatar", async (_req, res) => {

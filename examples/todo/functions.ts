@@ -1,5 +1,9 @@
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { z } from "zod";
-import { serverFn, ServerFnError, type UploadedFile } from "isoform";
+import { isUploadedFile, serverFn, ServerFnError, type UploadedFile } from "isoform";
 import type { Todo, TodoStore } from "./store.js";
 import { views } from "./views.js";
 
@@ -17,6 +21,21 @@ export function useStore(store: TodoStore): void {
 function store(): TodoStore {
   if (!current) throw new Error("demo: useStore() was not called before a server function ran");
   return current;
+}
+
+/** Where the profile's attachments are kept (set by `createApp`; files on disk, not in the database). */
+let attachmentsDir = "data/attachments";
+
+export function useAttachmentsDir(dir: string): void {
+  attachmentsDir = dir;
+}
+
+/** The attachments saved so far, newest first. */
+export async function listAttachments(): Promise<{ name: string; size: number }[]> {
+  const names = await readdir(attachmentsDir).catch(() => [] as string[]);
+  const files = await Promise.all(names.map(async (n) => ({ file: n, size: (await stat(join(attachmentsDir, n))).size })));
+  // Saved as "<time>-<name>": the time orders them, the name is shown.
+  return files.sort((a, b) => b.file.localeCompare(a.file)).map(({ file, size }) => ({ name: file.replace(/^\d+-/, ""), size }));
 }
 
 const id = z.coerce.number({ error: "Pick a todo" }).int().positive("Pick a todo");
@@ -63,9 +82,10 @@ export const listTodos = serverFn(
 );
 
 const AVATAR_MAX = 512 * 1024;
+const ATTACHMENTS_MAX = 5;
 
 const avatar = z
-  .custom<UploadedFile>((v) => typeof v === "object" && v !== null && "bytes" in v, "Choose an image file")
+  .custom<UploadedFile>(isUploadedFile, "Choose an image file")
   .refine((f) => /^image\/(png|jpeg|gif|webp)$/.test(f.type), "The avatar must be a PNG, JPEG, GIF or WebP image")
   .refine((f) => f.size <= AVATAR_MAX, "The avatar must be at most 512 KB")
   .optional();
@@ -74,7 +94,9 @@ export const updateProfile = serverFn(
   {
     name: "update_profile",
     encoding: "multipart",
-    limits: { fileSize: 2 * 1024 * 1024, files: 1 },
+    // Attachments of up to 100 MB each: streamed to a temporary file as they arrive (never
+    // held in memory), with time to send them on a slow connection.
+    limits: { fileSize: 100 * 1024 * 1024, files: 1 + ATTACHMENTS_MAX, bodyTimeout: 10 * 60_000 },
     input: z.object({
       name: z.string().trim().min(1, "Name is required").max(100, "Name is too long: at most 100 characters"),
       email: z.string().trim().email("Enter an email address like name@example.com"),
@@ -85,6 +107,7 @@ export const updateProfile = serverFn(
       tags: z.array(z.string().trim().max(30, "Tags are at most 30 characters")).max(10, "At most 10 tags").default([]),
       password: z.string().min(8, "Password must be at least 8 characters"),
       avatar,
+      attachments: z.array(z.custom<UploadedFile>(isUploadedFile, "Choose a file")).max(ATTACHMENTS_MAX, `At most ${ATTACHMENTS_MAX} attachments at once`).default([]),
     }),
   },
   async (input, ctx) => {
@@ -94,8 +117,15 @@ export const updateProfile = serverFn(
       email: input.email,
       address: input.address,
       tags,
-      ...(input.avatar ? { avatar: { type: input.avatar.type, bytes: input.avatar.bytes } } : {}),
+      // Small (512 KB at most), so read whole; the temporary file is removed once this returns.
+      ...(input.avatar ? { avatar: { type: input.avatar.type, bytes: await input.avatar.bytes() } } : {}),
     });
+    // Streamed from the temporary file, which isoform removes once this handler returns.
+    await mkdir(attachmentsDir, { recursive: true });
+    for (const file of input.attachments) {
+      const safe = basename(file.name).replace(/[^\w.\- ]+/g, "_").slice(0, 100) || "attachment";
+      await pipeline(file.stream(), createWriteStream(join(attachmentsDir, `${Date.now()}-${safe}`)));
+    }
     // Post/Redirect/Get to a page that says so: a redirect from a handler, for every caller.
     return ctx.redirect("/profile?saved=1");
   },

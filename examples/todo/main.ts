@@ -5,9 +5,11 @@ import { openStore } from "./open-store.js";
 // PORT=0 picks a free port; the line printed below names it (scripts/start-scaled.mjs reads it).
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
-const { store, where } = await openStore({ databaseUrl: process.env.DATABASE_URL, dataDir: process.env.ISOFORM_DATA_DIR ?? "data" });
+const dataDir = process.env.ISOFORM_DATA_DIR ?? "data";
+const { store, where } = await openStore({ databaseUrl: process.env.DATABASE_URL, dataDir });
 const app = createApp({
   store,
+  filesDir: dataDir,
   trustProxy: trustProxySetting(process.env.ISOFORM_TRUST_PROXY),
   instance: process.env.ISOFORM_INSTANCE,
 });
@@ -20,7 +22,8 @@ const server = app.listen(port, host, (err?: Error) => {
 // Node's own bounds on a slow client are minutes long; isoform bounds each body (limits.bodyTimeout,
 // 30 s), and these bound the headers and the whole request, uploads included.
 server.headersTimeout = 10_000;
-server.requestTimeout = 120_000;
+// Long enough for the profile's attachments (100 MB each) on a slow connection.
+server.requestTimeout = 15 * 60_000;
 
 // On SIGTERM or Ctrl-C: stop accepting, let requests in progress finish (5 s at most), then
 // close the database, so a PostgreSQL server sees its connections end cleanly.

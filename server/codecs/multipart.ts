@@ -35,7 +35,6 @@ export const multipartCodec: Codec = {
     // Fields share the body limit; files have their own (fileSize × files) on top of it. A
     // body declared larger is still read up to this limit, not refused unread: the fields
     // before the file (a browser sends them in the form's order) go back to the page.
-    // Past `max`, the request is refused at once, mid-file if need be.
     const max = limits.bodySize + limits.fileSize * limits.files;
     return new Promise((settleOk, settleErr) => {
       const timer = setTimeout(() => fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
@@ -80,13 +79,14 @@ export const multipartCodec: Codec = {
       let pending = 0;
       let finished = false;
 
-      const fail = (err: unknown) => {
+      /** `internal`: not the sender's fault, so passed on as is (logged, a 500 without details) */
+      const fail = (err: unknown, internal = false) => {
         if (failed) return;
         failed = true;
         // Node drains the rest so the client still reads our answer (a timed-out one is closed).
         request.body.discard(bb, count);
         void uploads.removeAll();
-        reject(err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
+        reject(internal || err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
       };
       /** The fields read so far, for a refusal that brings them back to the page. */
       const fieldsSoFar = (): Record<string, unknown> => {
@@ -100,8 +100,7 @@ export const multipartCodec: Codec = {
       let received = 0;
       const count = (chunk: Uint8Array) => {
         received += chunk.byteLength;
-        // The byte that crosses the limit ends the request; a file already over its own
-        // limit is the clearer reason to give.
+        // The byte that crosses the limit ends the request, mid-file if need be.
         if (received > max) fail(new RefusedInput(tooLarge("bodySize", "The form with its files", max), fieldsSoFar()));
       };
       const done = () => {
@@ -151,7 +150,7 @@ export const multipartCodec: Codec = {
             // Refused at the byte over the limit; the fields read so far go back to the page.
             fail(new RefusedInput(tooLarge("fileSize", `The file "${filename || name}"`, limits.fileSize), fieldsSoFar()));
           });
-          out.on("error", fail);
+          out.on("error", (err) => fail(new Error(`An upload could not be written to ${uploads.dir}: ${describe(err)}; check isoform({ uploadDir })`), true));
           // pipe: the disk's backpressure pauses busboy, which pauses the socket.
           stream.pipe(out);
           out.on("close", () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +50,13 @@ export class Uploads {
 
   /** A new temporary file, only its owner can read (`wx`: never an existing file). */
   create(): { path: string; out: WriteStream } {
+    // Once per request: a configured folder may not exist yet, or a cleaner removed it.
+    // A folder that cannot be made fails below, on the stream, with the reason.
+    if (this.files.length === 0) {
+      try {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      } catch {}
+    }
     const path = join(this.dir, `isoform-upload-${randomUUID()}`);
     const file = { path, out: createWriteStream(path, { flags: "wx", mode: 0o600 }) };
     // The codec hears errors too; this one keeps a late error (after a refusal) from ending the process.
@@ -60,6 +67,8 @@ export class Uploads {
 
   /** Stops every write still going on and removes every file; never throws. Resolves when all are gone, whoever asked first. */
   async removeAll(): Promise<void> {
+    // Most multipart requests carry no file: nothing to wait for.
+    if (this.files.length === 0 && this.removing.length === 0) return;
     const files = this.files.splice(0);
     const removed = Promise.all(
       files.map(async ({ path, out }) => {

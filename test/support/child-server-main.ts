@@ -16,11 +16,13 @@
  * `/_child/stats` (memory, and whether Object.prototype and its kin are untouched).
  */
 import express from "express";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { runInNewContext } from "node:vm";
 import { z } from "zod";
-import { createRequestHandler, isoform, redirect, serverFn, type Limits, type PageHelpers, type StandardSchemaV1, type UploadedFile } from "../../server/index.js";
+import { createRequestHandler, isoform, isUploadedFile, redirect, serverFn, type Limits, type PageHelpers, type StandardSchemaV1, type UploadedFile } from "../../server/index.js";
 import { testRegistry } from "./app.js";
 
 export type ChildMode = "express" | "node" | "express-throwing-log" | "node-throwing-log";
@@ -139,6 +141,26 @@ function summarize(input: Record<string, unknown>): Record<string, unknown> {
 }
 serverFn({ name: "profile", encoding: "multipart", registry, limits: { fileSize: 1000 } }, async (input) => summarize(input));
 serverFn({ name: "echo_cbor_big", encoding: "cbor", registry, limits: { bodySize: 1_000_000 } }, async (input) => input);
+
+// Large files (test/uploads.test.ts): each file read as a stream into a sha256, never whole.
+const streamedFiles = async (input: Record<string, unknown>) => {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (!isUploadedFile(v)) {
+      out[k] = v;
+      continue;
+    }
+    const hash = createHash("sha256");
+    for await (const chunk of v.stream()) hash.update(chunk as Buffer);
+    out[k] = { name: v.name, size: v.size, sha256: hash.digest("hex"), path: v.path, existed: existsSync(v.path) };
+  }
+  return out;
+};
+serverFn(
+  { name: "big_upload", encoding: "multipart", registry, limits: { fileSize: 300 * 1024 * 1024, files: 2, bodyTimeout: 120_000 } },
+  async (input) => streamedFiles(input),
+);
+serverFn({ name: "small_upload", encoding: "multipart", registry, limits: { fileSize: 1024 * 1024, files: 1 } }, async (input) => streamedFiles(input));
 
 // `bodyTimeout` (ms) is a limit being added; the loose type keeps this file compiling either way.
 const slowLimits: Partial<Limits> & Record<string, number> = { bodyTimeout: 500 };
@@ -259,6 +281,7 @@ const options = {
   registry,
   secret: "x",
   production: true,
+  ...(process.env.ISOFORM_TEST_UPLOAD_DIR ? { uploadDir: process.env.ISOFORM_TEST_UPLOAD_DIR } : {}),
   ...(mode.endsWith("-throwing-log")
     ? {
         log: () => {

@@ -43,10 +43,13 @@ process.once("exit", () => {
  * allocate without bound ends it quickly (and shows as a crash) rather than taking the
  * test machine's memory.
  */
-export function startChildServer(mode: ChildMode = "express", { startTimeoutMs = 30_000, maxOldSpaceMb = 1024 } = {}): Promise<ChildServer> {
+export function startChildServer(
+  mode: ChildMode = "express",
+  { startTimeoutMs = 30_000, maxOldSpaceMb = 1024, env = {} as Record<string, string> } = {},
+): Promise<ChildServer> {
   const child = spawn(process.execPath, [`--max-old-space-size=${maxOldSpaceMb}`, "--import", "tsx", MAIN, mode], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production" },
+    env: { ...process.env, ...env, NODE_ENV: "production" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   running.add(child);

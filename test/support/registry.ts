@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
+import { isUploadedFile } from "../../server/codecs/uploaded-file.js";
 import { redirect, Registry, serverFn, ServerFnError, type PageHelpers, type UploadedFile } from "../../server/index.js";
 
 // The test registry and page, apart from any server framework: the Bun and Deno servers
@@ -52,14 +54,42 @@ export function testRegistry() {
       const files = Object.entries(input).filter(([, v]) => typeof v === "object" && v !== null && "bytes" in v) as [string, UploadedFile][];
       return {
         fields: Object.fromEntries(Object.entries(input).filter(([, v]) => typeof v === "string")),
-        files: files.map(([field, f]) => ({ field, name: f.name, type: f.type, size: f.size, text: Buffer.from(f.bytes).toString("utf8") })),
+        files: await Promise.all(files.map(async ([field, f]) => ({ field, name: f.name, type: f.type, size: f.size, text: Buffer.from(await f.bytes()).toString("utf8") }))),
       };
     }),
+    // What a multipart handler got, files by path with a digest of their bytes (test/multipart.test.ts).
+    filesSummary: serverFn({ name: "files_summary", encoding: "multipart", registry }, async (input) => await summarize(input)),
+    tightFiles: serverFn(
+      { name: "tight_files", encoding: "multipart", registry, limits: { bodySize: 100, fileSize: 1000, files: 3, fields: 3, bodyTimeout: 500 } },
+      async (input) => await summarize(input),
+    ),
   };
   return { registry, fns };
 }
 
 export type TestFns = ReturnType<typeof testRegistry>["fns"];
+
+/** Text fields by their path (`a[b][0]`), files as `{ name, type, size, sha256 }` by theirs. */
+async function summarize(input: unknown) {
+  const fields: Record<string, string> = {};
+  const files: Record<string, { name: string; type: string; size: number; sha256: string }> = {};
+  const found: [string, UploadedFile][] = [];
+  const walk = (v: unknown, path: string) => {
+    if (typeof v === "string") fields[path] = v;
+    else if (isUploadedFile(v)) found.push([path, v]);
+    else if (v && typeof v === "object") for (const [k, child] of Object.entries(v)) walk(child, path ? `${path}[${k}]` : k);
+  };
+  walk(input, "");
+  for (const [path, f] of found) files[path] = await summary(f);
+  return { fields, files };
+}
+
+/** A file's name, type, size and the sha256 of its bytes, read as a stream (never whole in memory). */
+async function summary(f: UploadedFile) {
+  const hash = createHash("sha256");
+  for await (const chunk of f.stream()) hash.update(chunk as Buffer);
+  return { name: f.name, type: f.type, size: f.size, sha256: hash.digest("hex") };
+}
 
 /** The one test page: the add_todo form with what was typed, its errors, and the last result. */
 export function testPage(f: PageHelpers): string {
