@@ -38,5 +38,8 @@ export function formRequest(form: HTMLFormElement, submitter: HTMLElement | null
     url.search = new URLSearchParams(pairs).toString();
     return { url: url.href, method, input, pairs };
   }
-  return { url: url.href, method, input, pairs, body: enctype === "multipart/form-data" ? data : new URLSearchParams(pairs) };
+  // A form of a JSON or CBOR function (the helper writes its media type as the enctype, which
+  // a browser without JavaScript reads as url-encoded) goes as FormData to the lazy chunk that
+  // encodes it (client/form-object.ts), as multipart does.
+  return { url: url.href, method, input, pairs, body: /^multipart|\/(json|cbor)$/.test(enctype) ? data : new URLSearchParams(pairs) };
 }

@@ -1,3 +1,5 @@
+import { formObject } from "./form-object.js";
+
 /**
  * Upload progress (docs/client.md): a form with a file input, or with a `[data-isoform-progress]`
  * element, is sent with XMLHttpRequest, because fetch reports no upload progress in Chromium.
@@ -12,8 +14,25 @@
  * Loaded lazily by client/enhance.ts, with the multi-action forms' chunk.
  */
 export function xhr(form: HTMLFormElement): typeof fetch {
-  return (url, init = {}) =>
-    new Promise((resolve, reject) => {
+  return (url, init = {}) => {
+    const type = form.getAttribute("enctype");
+    // A form of a JSON or CBOR function goes in that encoding; any other starts at once.
+    if (type === "application/json" || type === "application/cbor") return encoded(type, init).then((body) => send(form, url, body));
+    return send(form, url, init);
+  };
+}
+
+/** A form's fields in its function's encoding, JSON or CBOR (client/form-object.ts). */
+async function encoded(type: string, init: RequestInit): Promise<RequestInit> {
+  const fields = formObject(init.body as FormData);
+  const headers = new Headers(init.headers);
+  headers.set("content-type", type);
+  const body = type === "application/json" ? JSON.stringify(fields) : ((await import("./cbor.js")).encode(fields) as Uint8Array<ArrayBuffer>);
+  return { ...init, headers, body };
+}
+
+function send(form: HTMLFormElement, url: RequestInfo | URL, init: RequestInit): Promise<Response> {
+    return new Promise((resolve, reject) => {
       const x = new XMLHttpRequest();
       const signal = init.signal;
       const canceled = () => reject(new DOMException("The upload was canceled", "AbortError"));

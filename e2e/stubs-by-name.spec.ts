@@ -19,6 +19,11 @@ test.beforeAll(async () => {
   for (const encoding of ENCODINGS) {
     serverFn({ name: `stub_${encoding.replace("-", "_")}`, encoding, registry }, async (input) => ({ ...input, encoding }));
   }
+  for (const encoding of ["json", "cbor"] as const) {
+    serverFn({ name: `form_${encoding}`, encoding, registry }, async (input: Record<string, unknown>) => ({
+      saved: `${String(input.title)} (${(input.tags as string[] | undefined)?.join("+") ?? ""}) in ${(input.address as { city?: string } | undefined)?.city ?? "?"}`,
+    }));
+  }
   const built = await build({
     entryPoints: [fileURLToPath(new URL("./support/stub-page.ts", import.meta.url))],
     bundle: true,
@@ -37,6 +42,13 @@ test.beforeAll(async () => {
     const text = files.get(`/${req.params.file}`);
     if (text === undefined) return void res.sendStatus(404);
     res.type("text/javascript").send(text);
+  });
+  app.get("/forms", (_req, res) => {
+    const f = res.locals.isoform;
+    const form = (name: string) =>
+      `${f.form(name, { attrs: { id: name } })}<label>Title <input name="title"></label><input name="tags[]" value="a"><input name="tags[]" value="b">` +
+      `<input name="address[city]" value="Oslo"><button>Save ${name}</button><output data-isoform-value="saved"></output>${f.formError(name)}</form>`;
+    res.type("html").send(`<!doctype html><html lang="en"><title>forms</title>${form("form_json")}${form("form_cbor")}${f.script()}</html>`);
   });
   app.get("/", (_req, res) => {
     const f = res.locals.isoform;
@@ -58,3 +70,20 @@ test("stubs made by name call a function of every encoding, with no metadata wri
     expect(JSON.parse((await out.textContent())!)).toEqual({ title: `hello stub_${encoding.replace("-", "_")}`, tags: ["a", "b"], empty: [], encoding });
   }
 });
+
+for (const encoding of ["json", "cbor"]) {
+  test(`a form bound to a ${encoding} function submits in ${encoding} with JavaScript, and says it needs JavaScript without`, async ({ page, open, scriptMode }) => {
+    test.skip(scriptMode === "delayed", "the js-on and js-off projects cover both paths");
+    await page.goto(server.url + "/forms", { waitUntil: "domcontentloaded" });
+    if (scriptMode === "on") await page.waitForFunction(() => document.documentElement.hasAttribute("data-isoform-ready"));
+    void open;
+    const form = page.locator(`#form_${encoding}`);
+    await form.getByLabel("Title").fill("Pack");
+    await form.getByRole("button").click();
+    if (scriptMode === "on") {
+      await expect(form.locator("output")).toHaveText("Pack (a+b) in Oslo");
+    } else {
+      await expect(page.locator(`#form_${encoding} .isoform-form-error`)).toContainText(`This form needs JavaScript: form_${encoding} takes ${encoding.toUpperCase()}`);
+    }
+  });
+}

@@ -1,5 +1,5 @@
 import type { ErrorBody, Issue } from "../protocol/errors.js";
-import { ATTR, FORM_ENCTYPE, KEY_FIELD, MANIFEST_ATTR, RETURN_FIELD, errorId } from "../protocol/wire.js";
+import { ATTR, CONTENT_TYPE, FORM_ENCTYPE, KEY_FIELD, MANIFEST_ATTR, RETURN_FIELD, errorId } from "../protocol/wire.js";
 import { escapeHtml } from "./html.js";
 import type { Outcome } from "./outcome.js";
 import { isSensitiveName } from "./outcome.js";
@@ -63,7 +63,9 @@ export class PageHelpers {
     const attrs: Record<string, string | number | boolean | undefined> = {
       method: fn.method.toLowerCase(),
       action: this.base + fn.path,
-      enctype: FORM_ENCTYPE[fn.encoding],
+      // json/cbor: not a form encoding, so a browser without JavaScript posts url-encoded (and
+      // is told the form needs JavaScript); the script reads it and sends that encoding.
+      enctype: FORM_ENCTYPE[fn.encoding] ?? (fn.encoding === "json" ? CONTENT_TYPE.json : CONTENT_TYPE.cbor),
       [ATTR.fn]: fn.name,
       [ATTR.key]: options.key,
       [ATTR.multi]: options.multi,
