@@ -68,6 +68,27 @@ export interface ServerFnOptions<
 type InputType<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Record<string, unknown>;
 type HandlerInput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>;
 
+/**
+ * A result its encoding cannot carry fails to compile where the types can see it: a bigint
+ * (JSON.stringify throws) from a function whose encoding is JSON. The message names the fix.
+ */
+type CarriedBy<E extends Encoding, T> = [E] extends ["cbor" | "get-cbor"] | [never] ? unknown : HasBigInt<T> extends true ? { "a JSON encoding cannot carry a bigint: use encoding cbor, or return it as a string": never } : unknown;
+type HasBigInt<T, Depth extends unknown[] = []> = [T] extends [never]
+  ? false
+  : Depth["length"] extends 6
+  ? false
+  : T extends bigint
+    ? true
+    : T extends readonly (infer U)[]
+      ? HasBigInt<U, [...Depth, 1]>
+      : T extends Date | ReadonlyMap<unknown, unknown> | ReadonlySet<unknown> | ((...args: never[]) => unknown)
+        ? false
+        : T extends object
+          ? true extends { [K in keyof T]: HasBigInt<T[K], [...Depth, 1]> }[keyof T]
+            ? true
+            : false
+          : false;
+
 /** A server function's path as a type: `/api/<name>` with the default prefix and endpoint, else string. */
 type PathOf<N extends string, P, EP> = [P, EP] extends [undefined, undefined] ? (string extends N ? string : `/api/${N}`) : string;
 
@@ -109,7 +130,7 @@ export function serverFn<
   const EP extends string | undefined = undefined,
 >(
   options: ServerFnOptions<S, Out, N, E, G, P, EP>,
-  handler: (input: HandlerInput<S>, ctx: Context & GuardAdds<G>) => Out | Promise<Out>,
+  handler: ((input: HandlerInput<S>, ctx: Context & GuardAdds<G>) => Out | Promise<Out>) & CarriedBy<E, Awaited<Out>>,
 ): ServerFn<InputType<S>, Awaited<Out>, N, E, PathOf<N, P, EP>> {
   const { name } = options;
   if (typeof name !== "string" || !NAME_RE.test(name)) {

@@ -92,6 +92,13 @@ const whoami = serverFn({ name: "whoami", registry, guard: [requireUser, require
   return ctx.user.name;
 });
 
+// A result the encoding cannot carry does not compile: a bigint over JSON (cbor carries it).
+// @ts-expect-error a JSON encoding cannot carry a bigint
+serverFn({ name: "big_json", encoding: "json", registry }, async () => ({ id: 1n }));
+// @ts-expect-error nor can the default url encoding, nested in a list
+serverFn({ name: "big_url", registry }, async () => [{ ok: true, n: 2n }]);
+serverFn({ name: "big_cbor", encoding: "cbor", registry }, async () => ({ id: 1n }));
+
 describe("types end to end", () => {
   it("a server function's type carries its literal name, path, method and encoding", () => {
     expectTypeOf(addTodo.name).toEqualTypeOf<"add_todo">();
