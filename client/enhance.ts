@@ -43,8 +43,9 @@ type Settled = { reply?: Reply; error?: ServerFnError };
 async function post(sub: FormRequest, signal: AbortSignal, form: HTMLFormElement): Promise<Settled> {
   try {
     // Its method and body (the rest fetch ignores). A multipart form (one that can hold
-    // files) goes by XMLHttpRequest, for upload progress.
-    return { reply: await request(sub.url, { ...sub, signal }, sub.body instanceof FormData ? (await multiForms()).xhr(form) : undefined) };
+    // files), or one that asks for progress with a [data-isoform-progress] element, goes by
+    // XMLHttpRequest: fetch reports no upload progress.
+    return { reply: await request(sub.url, { ...sub, signal }, sub.body instanceof FormData || form.querySelector("[data-isoform-progress]") ? (await multiForms()).xhr(form) : undefined) };
   } catch (e) {
     return { error: toError(e) };
   }

@@ -173,4 +173,20 @@ describe("upload progress (XMLHttpRequest behind request())", () => {
     await vi.waitFor(() => expect(events).toContain("done"));
     expect(events).toEqual(["submit", "pending", "progress", "success", "done"]);
   });
+
+  it("a url-encoded form that asks for progress (a [data-isoform-progress] inside) goes by XMLHttpRequest, still url-encoded", async () => {
+    enhance(document);
+    document.body.innerHTML = `<form data-isoform="note" action="/api/note" method="post"><textarea name="text">long text</textarea>
+      <progress data-isoform-progress max="1" value="0"></progress><button>Send</button></form>`;
+    const f = document.querySelector("form")!;
+    FakeXhr.last = undefined;
+    f.requestSubmit();
+    await vi.waitFor(() => expect(FakeXhr.last).toBeDefined());
+    const x = FakeXhr.last!;
+    expect(x.body).toBeInstanceOf(URLSearchParams);
+    expect(String(x.body)).toBe("text=long+text");
+    x.progress(4, 8);
+    expect(f.querySelector("progress")!.value).toBe(4);
+    x.answer(200, { ok: true });
+  });
 });
