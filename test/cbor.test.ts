@@ -102,6 +102,7 @@ describe("the CBOR scan: strings", () => {
     ["a chunk that is not UTF-8", `7f ${text([0x80])} ff`, refused("a text string is not UTF-8")],
     ["an indefinite-length string without its break", `7f ${text("a")}`, refused("the body ends inside an item")],
     ["a chunk with a long (1-byte) length", `7f ${text("x".repeat(30))} ff`, "ok"],
+    ["prototype names as chunks of a value", `7f ${text("__proto__")} ${text("constructor")} ff`, "ok"],
   ];
   for (const [name, body, want] of cases) {
     it(`${name}: ${want === "ok" ? "accepted" : "refused"}`, () => {
@@ -143,6 +144,9 @@ describe("the CBOR scan: limits", () => {
     ["3 nested maps", `a1 ${text("a")} a1 ${text("b")} a1 ${text("c")} 01`, "ok"],
     ["4 nested maps", `a1 ${text("a")} a1 ${text("b")} a1 ${text("c")} a1 ${text("d")} 01`, refused("nested deeper than 2 levels", "depth")],
     ["4 nested, an indefinite array innermost", "81 81 81 9f ff", refused("nested deeper than 2 levels", "depth")],
+    ["3 nested indefinite arrays", "9f 9f 9f 01 ff ff ff", "ok"],
+    ["4 nested indefinite arrays", "9f 9f 9f 9f 01 ff ff ff ff", refused("nested deeper than 2 levels", "depth")],
+    ["4 nested indefinite maps", `bf ${text("a")} bf ${text("b")} bf ${text("c")} bf ${text("d")} 01 ff ff ff ff`, refused("nested deeper than 2 levels", "depth")],
     ["a tag does not add a level", "81 81 81 d9d9f7 01", "ok"],
     ["arrays of 3 items", "83 01 02 03", "ok"],
     ["an array of 4 items", "84 01 02 03 04", refused("An array exceeds the limit of 3", "arrayLength")],
@@ -162,6 +166,12 @@ describe("the CBOR scan: limits", () => {
       expect(scan(body, limits)).toEqual(want);
     });
   }
+
+  it("a long key is read like any other: only 9- and 11-byte keys are compared with prototype names", () => {
+    // 2 MB (a raised bodySize): spread into String.fromCharCode it would overflow the stack.
+    expect(scan(hex(`a1 ${text("k".repeat(200_000))} 01`))).toBe("ok");
+    expect(scan(hex(`a1 ${text("k".repeat(2_000_000))} 01`))).toBe("ok");
+  });
 
   it("with the default limits: 1000 keys and 100 items pass, one more does not", () => {
     const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
@@ -186,6 +196,9 @@ describe("the CBOR scan: tags", () => {
     ["tag 1 with true", "c1 f5", refused("tag 1 holds an item of the wrong type")],
     ["tag 1 with null", "c1 f6", refused("tag 1 holds an item of the wrong type")],
     ["tag 1 with a byte string", "c1 4101", refused("tag 1 holds an item of the wrong type")],
+    ["tag 1 with a byte string of a 2-byte length", "c1 59000100", refused("tag 1 holds an item of the wrong type")],
+    ["tag 1 with a map of a 2-byte count", "c1 b90000", refused("tag 1 holds an item of the wrong type")],
+    ["tag 1 with a break", "c1 ff", refused("tag 1 holds an item of the wrong type")],
     ["tag 2 with a byte string", `c2 ${big(9)}`, "ok"],
     ["tag 3 with a byte string", `c3 ${big(9)}`, "ok"],
     [`tag 2 with ${MAX_BIGNUM_BYTES} bytes`, `c2 ${big(MAX_BIGNUM_BYTES)}`, "ok"],

@@ -126,3 +126,37 @@ describe("the codec table", () => {
     expect(SERVER_CODECS.url.encode(undefined)).toBe("null");
   });
 });
+
+describe("empty arrays named in _isoform_empty (url and query strings cannot write one)", () => {
+  const post = (body: string) => fetch(app.url + "/api/echo_url", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+  const get = (query: string) => fetch(`${app.url}/api/echo_get_json?${query}`);
+  const echo = async (res: Response) => [res.status, await res.json()];
+
+  it("put [] at each named path, nested ones too, for POST and GET alike", async () => {
+    expect(await echo(await post("_isoform_empty=tags"))).toEqual([200, { tags: [] }]);
+    expect(await echo(await get("_isoform_empty=tags"))).toEqual([200, { tags: [] }]);
+    expect(await echo(await post("_isoform_empty=a&_isoform_empty=b[c]&x=1"))).toEqual([200, { a: [], b: { c: [] }, x: "1" }]);
+    expect(await echo(await post("a[d]=1&_isoform_empty=a[b][c]"))).toEqual([200, { a: { d: "1", b: { c: [] } } }]);
+  });
+
+  it("never replace what is there, nor reach through a value or a list", async () => {
+    expect(await echo(await post("tags=x&_isoform_empty=tags"))).toEqual([200, { tags: "x" }]);
+    expect(await echo(await post("tags[]=x&_isoform_empty=tags"))).toEqual([200, { tags: ["x"] }]);
+    expect(await echo(await post("a=x&_isoform_empty=a[b]"))).toEqual([200, { a: "x" }]);
+    expect(await echo(await post("a[]=1&_isoform_empty=a[b]"))).toEqual([200, { a: ["1"] }]);
+    expect(await echo(await post("_isoform_empty=&_isoform_empty=[]&k=v"))).toEqual([200, { k: "v" }]);
+  });
+
+  it("are held to the depth limit and the prototype rule, and must be plain paths", async () => {
+    expect(await echo(await post("_isoform_empty=a[b][c][d][e][f]"))).toEqual([200, { a: { b: { c: { d: { e: { f: [] } } } } } }]);
+    const deep = await echo(await post("_isoform_empty=a[b][c][d][e][f][g]"));
+    expect(deep).toEqual([400, { error: expect.objectContaining({ type: "Deserialization", limit: "depth" }) }]);
+    for (const path of ["__proto__", "a[constructor]", "prototype[x]"]) {
+      const res = await echo(await post(`_isoform_empty=${encodeURIComponent(path)}`));
+      expect([path, res]).toEqual([path, [400, { error: expect.objectContaining({ type: "Deserialization", message: expect.stringContaining("is not allowed") }) }]]);
+    }
+    const named = await echo(await post("_isoform_empty[x]=tags"));
+    expect(named).toEqual([400, { error: { type: "Deserialization", message: "_isoform_empty names a field path, like tags or address[tags]" } }]);
+    expect(Object.prototype).not.toHaveProperty("x");
+  });
+});

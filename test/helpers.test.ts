@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PageHelpers } from "../server/helpers.js";
+import { Registry, serverFn } from "../server/index.js";
 import { errorPage, escapeHtml, submissionPage } from "../server/html.js";
 import type { Outcome } from "../server/outcome.js";
 import { testRegistry } from "./support/app.js";
@@ -27,6 +28,12 @@ describe("form()", () => {
     expect(keyed).toContain('data-isoform-key="7"');
     expect(keyed).toContain('data-isoform-focus="#list &gt; h2"');
     expect(keyed).toContain('<input type="hidden" name="_isoform_key" value="7">');
+  });
+
+  it("names JSON and CBOR functions' encodings in enctype, for the script to send", () => {
+    expect(helpers().form("echo_json")).toMatch(/^<form method="post" action="\/api\/echo_json" enctype="application\/json"/);
+    expect(helpers().form("echo_cbor")).toContain(' enctype="application/cbor"');
+    expect(helpers().form("echo_get_cbor")).toMatch(/^<form method="get" action="\/api\/echo_get_cbor" enctype="application\/cbor"/);
   });
 
   it("names the fix for an unknown function", () => {
@@ -100,6 +107,12 @@ describe("reading a failed submission back", () => {
     expect(h.values("add_todo", "obj[]")).toEqual([]);
   });
 
+  it("a nested list (a[b][]) collects its items' errors too", () => {
+    const nested = helpers(failure("add_todo", {}, [{ path: ["a", "b", 0], message: "Item" }, { path: ["ab", 0], message: "Other list" }]));
+    expect(nested.error("add_todo", "a[b][]")).toContain(">Item</span>");
+    expect(nested.error("add_todo", "ab[]")).toContain(">Other list</span>");
+  });
+
   it("error() joins a field's messages; an item's error shows on the list (tags[]) only, not on its bare name", () => {
     expect(h.error("add_todo", "title")).toContain(">Too short. Too plain</span>");
     expect(h.error("add_todo", "tags[]")).toContain(">Bad tag</span>");
@@ -159,6 +172,14 @@ describe("escaping", () => {
     expect(html).toContain(' data-isoform-success="&lt;b&gt;"');
   });
 
+  it("script()'s manifest of functions cannot close its element", () => {
+    const own = new Registry();
+    serverFn({ name: "odd", endpoint: "x</script><b>y", registry: own }, async () => 1);
+    const html = new PageHelpers(own, "/p", undefined, undefined).script();
+    expect(html).not.toContain("</script><b>");
+    expect(html).toContain("x\\u003c/script>\\u003cb>y");
+  });
+
   it("script() escapes its URL", () => {
     const html = helpers(undefined, '/s.js?"><x').script();
     expect(html).toContain('<script type="module" async src="/s.js?&quot;&gt;&lt;x"></script>');
@@ -192,6 +213,7 @@ describe("escapeHtml, the error page and the submission page", () => {
     expect(html).toContain("<h1>Your submission was not accepted</h1><p></p>");
     const fields = [...html.matchAll(/<p><label>([^<]*)<br><textarea readonly rows="3" cols="60">([^<]*)<\/textarea><\/label><\/p>/g)].map((m) => [m[1], m[2]]);
     expect(fields).toEqual([["a", "1"], ["n", "2"], ["none", ""], ["list[0]", "x"], ["list[1]", "y"], ["o[b][c]", "&lt;deep&gt;"]]);
+    expect(html).toContain('<textarea readonly rows="3" cols="60">1</textarea></label></p><p><label>n<br>');
     expect(html).toMatch(/<small>Status 422<\/small><\/p><p><label>a<br>.*<\/label><\/p><\/main><\/body><\/html>$/);
     const noInput = String(submissionPage({ fn: "f", to: "/p", exp: 0, ok: false, error: { type: "ServerError", message: "Boom" } }, 500).body);
     expect(noInput).toContain("<p>Boom</p>");

@@ -3,6 +3,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerFnError } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, mergeLimits } from "../server/limits.js";
+import { parseQuery } from "../server/codecs/qs-parse.js";
 import { checkShape } from "../server/shape.js";
 import { startApp } from "./support/app.js";
 import { request } from "./support/request.js";
@@ -346,9 +347,50 @@ describe("url-encoded and query input", () => {
     }
   });
 
+  it("keys naming Object.prototype's methods are dropped, as qs does without allowPrototypes", async () => {
+    const res = await post("toString=1&hasOwnProperty=2&valueOf=3&a=4");
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ a: "4" });
+  });
+
+  it("a body sent as raw UTF-8 (not percent-encoded) is read as UTF-8; bytes that are not UTF-8 are refused", async () => {
+    const utf8 = await request(`${app.url}/api/echo_url`, { method: "POST", headers: { "content-type": FORM }, body: Buffer.from("title=café ✓&n=1", "utf8") });
+    expect(utf8.json()).toEqual({ title: "café ✓", n: "1" });
+    const latin1 = await request(`${app.url}/api/echo_url`, { method: "POST", headers: { "content-type": FORM }, body: Buffer.from("title=caf\xe9", "latin1") });
+    expect(latin1.status).toBe(400);
+    expect((latin1.json() as { error: { type: string; message: string } }).error).toEqual({ type: "Deserialization", message: "The body is not valid UTF-8; percent-encode the form data as UTF-8" });
+  });
+
   it("+ is a space and %2B a plus, in keys and values", async () => {
     const res = await post("a+b=c+d&e%2Bf=g%2Bh");
     expect(res.json()).toEqual({ "a b": "c d", "e+f": "g+h" });
+  });
+});
+
+describe("parseQuery with limits of its own", () => {
+  // A fresh limits object per call: parseQuery builds (and caches) its qs options per limits
+  // object, so each test here exercises the options it checks.
+  const parse = (text: string, limits = {}) => {
+    try {
+      return parseQuery(text, mergeLimits(limits));
+    } catch (err) {
+      const e = err as ServerFnError;
+      return { type: e.type, limit: e.limit };
+    }
+  };
+
+  it("drops keys that would shadow Object.prototype's methods", () => {
+    expect(parse("toString=1&hasOwnProperty=2&a=3")).toEqual({ a: "3" });
+  });
+
+  it("holds depth, parameters and array length to the limits given", () => {
+    expect(parse("a[b][c]=1", { depth: 2 })).toEqual({ a: { b: { c: "1" } } });
+    expect(parse("a[b][c][d]=1", { depth: 2 })).toEqual({ type: "Deserialization", limit: "depth" });
+    expect(parse("a=1&b=2", { parameters: 2 })).toEqual({ a: "1", b: "2" });
+    expect(parse("a=1&b=2&c=3", { parameters: 2 })).toEqual({ type: "PayloadTooLarge", limit: "parameters" });
+    expect(parse("l[]=1&l[]=2", { arrayLength: 2 })).toEqual({ l: ["1", "2"] });
+    expect(parse("l[]=1&l[]=2&l[]=3", { arrayLength: 2 })).toEqual({ type: "PayloadTooLarge", limit: "arrayLength" });
+    expect(parse("")).toEqual({});
   });
 });
 

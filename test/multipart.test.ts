@@ -1,5 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./support/app.js";
 import { navigationHeaders, request, type RawResponse } from "./support/request.js";
@@ -147,6 +151,38 @@ describe("multipart parts", () => {
   });
 });
 
+describe("multipart parts arriving over time", () => {
+  it("a field sent after a file has finished writing still reaches the handler", async () => {
+    const first = Buffer.concat([field("caption", "first"), file("doc", "a.txt", "file body")]);
+    const rest = Buffer.concat([field("after", "later"), END]);
+    const answer = await new Promise<RawResponse>((resolve, reject) => {
+      const req = httpRequest(`${app.url}/api/files_summary`, { method: "POST", headers: { "content-type": MULTIPART, "content-length": String(first.length + rest.length), "x-isoform": "1" } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const b = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, text: b.toString("utf8"), json: () => JSON.parse(b.toString("utf8")) });
+        });
+      });
+      req.on("error", reject);
+      // The file's part ends with the next boundary's start, so the file is complete and
+      // written well before the last field arrives.
+      req.write(Buffer.concat([first, Buffer.from(`--${B}\r\n`)]));
+      setTimeout(() => req.end(rest.subarray(Buffer.byteLength(`--${B}\r\n`))), 300);
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toEqual({
+      fields: { caption: "first", after: "later" },
+      files: { doc: { name: "a.txt", type: "text/plain", size: 9, sha256: sha256("file body") } },
+    });
+  });
+
+  it("a file input left empty is no key at all in the input", async () => {
+    const res = await send("multipart_keys", body(field("a", "1"), file("nothing", "", "", "application/octet-stream"), field("b", "2")));
+    expect(res.json()).toEqual(["a", "b"]);
+  });
+});
+
 describe("multipart limits, exactly", () => {
   // tight_files: bodySize 100, fileSize 1000, files 3, fields 3, bodyTimeout 500 ms
   it("fields together may take bodySize characters, not one more", async () => {
@@ -187,7 +223,7 @@ describe("multipart limits, exactly", () => {
   it("fields past `fields`, or parts past files + fields, are refused", async () => {
     const fields = await send("tight_files", body(...["a", "b", "c", "d"].map((n) => field(n, n))));
     expect(fields.status).toBe(413);
-    expect(error(fields)).toMatchObject({ limit: "fields" });
+    expect(error(fields)).toMatchObject({ limit: "fields", message: expect.stringContaining("The number of fields exceeds the limit of 3") });
     const parts = await send("tight_files", body(...["a", "b", "c"].map((n) => file(n, `${n}.txt`, n)), ...["d", "e", "f", "g"].map((n) => field(n, n))));
     expect(parts.status).toBe(413);
     expect(error(parts)).toMatchObject({ limit: "fields", message: expect.stringMatching(/^The number of (fields|parts) exceeds the limit of (3|6)/) });
@@ -245,5 +281,75 @@ describe("multipart limits, exactly", () => {
     const outcome = JSON.parse(Buffer.from(raw.split(".")[0]!, "base64url").toString("utf8"));
     expect(outcome.input).toEqual({ caption: "kept" });
     expect(outcome.error).toMatchObject({ type: "PayloadTooLarge", limit: "fileSize" });
+  });
+});
+
+describe("multipart refusals that go back to the page", () => {
+  const outcomeOf = (res: RawResponse) => {
+    const cookie = ([] as string[]).concat(res.headers["set-cookie"] ?? []).find((c) => c.startsWith("isoform_outcome="))!;
+    const raw = decodeURIComponent(cookie.split(";")[0]!.slice("isoform_outcome=".length));
+    return JSON.parse(Buffer.from(raw.split(".")[0]!, "base64url").toString("utf8"));
+  };
+
+  it("files read before the refusal never go back, not even as placeholders", async () => {
+    const res = await send("tight_files", body(file("small", "s.txt", "ok"), field("caption", "kept"), field("tags[]", "a"), file("doc", "big.bin", "x".repeat(1500))), navigationHeaders());
+    expect(res.status).toBe(303);
+    const outcome = outcomeOf(res);
+    expect(outcome.input).toEqual({ caption: "kept", tags: ["a"] });
+    expect(JSON.stringify(outcome)).not.toMatch(/file:|\\u0001/);
+  });
+
+  it("fields that cannot be read back (too deep) go back as nothing, with the refusal", async () => {
+    const res = await send("tight_files", body(field("a[b][c][d][e][f][g]", "x"), file("doc", "big.bin", "x".repeat(1500))), navigationHeaders());
+    expect(res.status).toBe(303);
+    const outcome = outcomeOf(res);
+    expect(outcome.input).toEqual({});
+    expect(outcome.error).toMatchObject({ limit: "fileSize" });
+  });
+
+  it("an upload that cannot be written (uploadDir under a file) is a 500 without details, not a hang", async () => {
+    const notADir = join(tmpdir(), `isoform-not-a-dir-${process.pid}-${Date.now()}`);
+    writeFileSync(notADir, "");
+    const broken = await startApp({ uploadDir: join(notADir, "uploads") });
+    try {
+      const started = Date.now();
+      const res = await request(`${broken.url}/api/files_summary`, { method: "POST", headers: { "content-type": MULTIPART, "x-isoform": "1" }, body: body(file("doc", "a.txt", "x")) });
+      expect(res.status).toBe(500);
+      expect(res.json()).toEqual({ error: { type: "ServerError", message: "Internal error" } });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await broken.close();
+      rmSync(notADir, { force: true });
+    }
+  });
+});
+
+describe("uploads' temporary files", () => {
+  let dir: string;
+  let own: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "isoform-uploads-test-"));
+    own = await startApp({ uploadDir: dir });
+  });
+  afterAll(async () => {
+    await own.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const sendTo = (fn: string, payload: Buffer) => request(`${own.url}/api/${fn}`, { method: "POST", headers: { "content-type": MULTIPART, "x-isoform": "1" }, body: payload });
+
+  it("are written to uploadDir, readable by their owner only, while the handler runs", async () => {
+    const res = await sendTo("upload_files", body(file("a", "a.txt", "aaa"), file("b", "b.txt", "bbb")));
+    expect(res.json()).toEqual([{ dir, mode: "600" }, { dir, mode: "600" }]);
+  });
+
+  it("are gone once the answer is sent: after a success, and after a refusal mid-file", async () => {
+    expect((await sendTo("files_summary", body(file("a", "a.txt", "aaa"), file("b", "b.bin", randomBytes(100_000))))).status).toBe(200);
+    expect(readdirSync(dir)).toEqual([]);
+    expect((await sendTo("tight_files", body(file("a", "a.txt", "aaa"), file("big", "big.bin", "x".repeat(5000))))).status).toBe(413);
+    expect(readdirSync(dir)).toEqual([]);
+    // refused at the fourth file's headers, while the third's temporary file is being opened
+    expect((await sendTo("tight_files", body(...["a", "b", "c", "d"].map((n) => file(n, `${n}.txt`, n))))).status).toBe(413);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -117,6 +117,9 @@ describe("return targets and redirects", () => {
     expect(sameOriginPath("/search?q='x'&a=(1)", "http://h")).toBe("/search?q='x'&a=(1)");
     expect(sameOriginPath("/a.b/c.html?x=1#y", "http://h")).toBe("/a.b/c.html?x=1#y");
     expect(sameOriginPath("/a/./b/../c", "http://h")).toBe("/a/c");
+    expect(sameOriginPath("/a/./.c", "http://h")).toBe("/a/.c");
+    expect(sameOriginPath("/a/..", "http://h")).toBe("/");
+    expect(sameOriginPath("/a/.well-known/x", "http://h")).toBe("/a/.well-known/x");
     expect(sameOriginPath("next", "http://h")).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { isUploadedFile } from "../../server/codecs/uploaded-file.js";
 import { redirect, Registry, serverFn, ServerFnError, type PageHelpers, type UploadedFile } from "../../server/index.js";
@@ -59,6 +61,14 @@ export function testRegistry() {
     }),
     // What a multipart handler got, files by path with a digest of their bytes (test/multipart.test.ts).
     filesSummary: serverFn({ name: "files_summary", encoding: "multipart", registry }, async (input) => await summarize(input)),
+    // The names a multipart handler's input has, whatever their values (test/multipart.test.ts).
+    multipartKeys: serverFn({ name: "multipart_keys", encoding: "multipart", registry }, async (input) => Object.keys(input)),
+    // Where and how an upload's temporary file was written, seen from its handler (test/multipart.test.ts).
+    uploadFiles: serverFn({ name: "upload_files", encoding: "multipart", registry }, async (input) =>
+      Object.values(input)
+        .filter(isUploadedFile)
+        .map((f) => ({ dir: dirname(f.path), mode: (statSync(f.path).mode & 0o777).toString(8) })),
+    ),
     tightFiles: serverFn(
       { name: "tight_files", encoding: "multipart", registry, limits: { bodySize: 100, fileSize: 1000, files: 3, fields: 3, bodyTimeout: 500 } },
       async (input) => await summarize(input),
