@@ -161,6 +161,9 @@ describe("the CBOR scan: limits", () => {
     ["a map declaring 2^32 keys", "baffffffff", refused("The number of parameters exceeds the limit of 4", "parameters")],
     ["an indefinite map of 4 keys", `bf ${text("a")} 01 ${text("b")} 02 ${text("c")} 03 ${text("d")} 04 ff`, "ok"],
     ["an indefinite map of 5 keys", `bf ${text("a")} 01 ${text("b")} 02 ${text("c")} 03 ${text("d")} 04 ${text("e")} 05 ff`, refused("The number of parameters exceeds the limit of 4", "parameters")],
+    // Cut off where a break could come, at the limit: the body is short, not over a limit.
+    ["an indefinite array of 3 items, cut off before its break", "9f 01 02 03", refused("the body ends inside an item")],
+    ["an indefinite map of 4 keys, cut off before its break", `bf ${text("a")} 01 ${text("b")} 02 ${text("c")} 03 ${text("d")} 04`, refused("the body ends inside an item")],
     ["a map of 3 keys after 1 already read", `a2 ${text("a")} 01 ${text("b")} a3 ${text("c")} 01 ${text("d")} 02 ${text("e")}`, refused("The number of parameters exceeds the limit of 4", "parameters")],
   ];
   for (const [name, body, want] of cases) {

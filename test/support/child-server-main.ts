@@ -255,6 +255,9 @@ function stats(): Record<string, unknown> {
     mode,
     rss: m.rss,
     heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
     prototypes: {
       polluted,
       objectNamesSame: same(protoNames, protoNamesBefore),
