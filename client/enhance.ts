@@ -1,7 +1,5 @@
 import type { ServerFnError } from "../protocol/errors.js";
-import { clearErrors, showErrors } from "./form-errors.js";
 import { formRequest, type FormRequest } from "./form-request.js";
-import { announce } from "./live-region.js";
 import { request, type Reply } from "./request.js";
 import { isCanceled, toError } from "./to-error.js";
 import { ATTR } from "../protocol/wire.js";
@@ -24,7 +22,14 @@ export function enhance(root: Document = document): void {
     const state = forms.get((e.target as HTMLInputElement).form!);
     if (state) state.reset = 0;
   });
+  // Leaving the page would lose a submission still on its way: the browser asks first.
+  addEventListener("beforeunload", (e) => {
+    if (sending) e.preventDefault();
+  });
 }
+
+/** Submissions on their way (action and multi-action), for the `beforeunload` prompt. */
+let sending = 0;
 
 export interface FormState {
   /** the pending request of an action form */
@@ -41,6 +46,7 @@ const forms = new WeakMap<HTMLFormElement, FormState>();
 type Settled = { reply?: Reply; error?: ServerFnError };
 
 async function post(sub: FormRequest, signal: AbortSignal, form: HTMLFormElement): Promise<Settled> {
+  sending++;
   try {
     // Its method and body (the rest fetch ignores). A multipart form (one that can hold
     // files), or one that asks for progress with a [data-isoform-progress] element, goes by
@@ -48,6 +54,8 @@ async function post(sub: FormRequest, signal: AbortSignal, form: HTMLFormElement
     return { reply: await request(sub.url, { ...sub, signal }, sub.body instanceof FormData || form.querySelector("[data-isoform-progress]") ? (await multiForms()).xhr(form) : undefined) };
   } catch (e) {
     return { error: toError(e) };
+  } finally {
+    sending--;
   }
 }
 
@@ -74,16 +82,21 @@ function onSubmit(event: SubmitEvent): void {
   void submitAction(form, state, sub);
 }
 
-// ---- multi-action forms: client/multi-form.ts, loaded only by pages that have one ------
+// ---- lazy chunks ------------------------------------------------------------------------
 
+// Multi-action forms (client/multi-form.ts), loaded only by pages that have one.
 let multi: Promise<typeof import("./multi-form.js")> | undefined;
 const multiForms = () => (multi ??= import("./multi-form.js"));
+
+// What a settled submission shows and says (client/feedback.ts); `script()` preloads it.
+let feedback: Promise<typeof import("./feedback.js")> | undefined;
+const feedbackChunk = () => (feedback ??= import("./feedback.js").then((m) => (m.useKit(KIT), m)));
 
 /**
  * What the multi-form module uses from this one, handed over rather than imported: an
  * import would move these into a chunk shared by both, one more request for every page.
  */
-export const KIT = { post, emit, finish, showErrors, clearErrors, isCanceled, ATTR };
+export const KIT = { post, emit, finish, isCanceled, feedbackChunk, ATTR };
 export type Kit = typeof KIT;
 
 // ---- action forms ------------------------------------------------------------------
@@ -92,39 +105,23 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormRe
   if (!emit(form, "submit", sub, state)) return;
   state.ctrl?.abort(); // mode "abort": the latest submission wins
   const ctrl = (state.ctrl = new AbortController());
+  // Busy, not disabled: a disabled button would drop keyboard focus to the page, and a
+  // second submit while pending is already ignored (or aborts, or queues) by its mode.
   form.setAttribute("aria-busy", "true");
-  // Disabled buttons would refuse the very next submit that "abort" and "queue" are for.
-  const buttons = /abort|queue/.test(form.getAttribute(ATTR.mode)!)
-    ? []
-    : [...form.elements].filter((el): el is HTMLButtonElement => (el as HTMLButtonElement).type === "submit" && !(el as HTMLButtonElement).disabled);
-  // A button loses focus when disabled: it gets it back after, unless focus moved on.
-  const focused = buttons.find((b) => b === document.activeElement);
-  for (const b of buttons) b.disabled = true;
   emit(form, "pending", sub, state);
+  const ready = feedbackChunk(); // loading while the request is out
   const { reply, error } = await post(sub, ctrl.signal, form);
+  const fb = await ready;
   if (state.ctrl !== ctrl) return; // superseded: the newer submission owns the form
   state.ctrl = undefined;
   form.removeAttribute("aria-busy");
-  for (const b of buttons) b.disabled = false;
-  if (document.activeElement === document.body) focused?.focus();
   if (reply?.redirect !== undefined) return location.assign(reply.redirect);
-  if (error) {
-    // The input stays as typed: only the error markup changes.
-    showErrors(form, error)?.focus();
-    finish(form, sub, state, undefined, error);
-  } else {
-    clearErrors(form);
-    for (const el of form.querySelectorAll<HTMLElement>(`[${ATTR.value}]`)) {
-      const path = el.getAttribute(ATTR.value);
-      const v = path ? (reply!.value as any)?.[path] : reply!.value;
-      el.textContent = v == null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
-    }
-    if (form.hasAttribute(ATTR.reset)) form.reset();
-    // Before `done` lets htmx refresh the region: htmx keeps focus on an element with an id.
-    const focus = form.getAttribute(ATTR.focus);
-    if (focus) document.querySelector<HTMLElement>(focus)?.focus();
-    finish(form, sub, state, reply!.value);
+  if (error) fb.showFailure(form, error); // the input stays as typed: only the error markup changes
+  else {
+    fb.showSuccess(form, sub, reply!.value);
+    void fb.refresh(form);
   }
+  finish(form, sub, state, reply?.value, error);
   const next = state.queue.shift();
   if (next) void submitAction(form, state, next);
 }
@@ -133,8 +130,6 @@ async function submitAction(form: HTMLFormElement, state: FormState, sub: FormRe
 
 function finish(form: HTMLFormElement, sub: FormRequest, state: FormState, value: unknown, error?: ServerFnError): void {
   if (!error) state.version++;
-  const issues = error?.type === "Validation" && error.issues?.map((i) => i.message).join(". ");
-  announce(error ? issues || error.message : form.dataset.isoformSuccess || "Done.");
   emit(form, error ? "error" : "success", sub, state, value, error);
   emit(form, "done", sub, state, value, error);
 }

@@ -1,15 +1,21 @@
 import type { ServerFnError } from "../protocol/errors.js";
 import { fieldName } from "../protocol/field-path.js";
-import { ATTR } from "../protocol/wire.js";
+import { kit } from "./lazy-kit.js";
+
+/** What `showErrors` showed: the first invalid field, and every message with its field (for the summary). */
+export interface Shown {
+  first?: HTMLElement;
+  items: { message: string; field?: HTMLElement }[];
+}
 
 /**
  * Shows an error in the containers the server's helpers render inside the form
- * (docs/markup.md), so a page looks the same with JavaScript on and off. Returns the
- * first invalid field.
+ * (docs/markup.md), so a page looks the same with JavaScript on and off.
  */
-export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLElement | undefined {
+export function showErrors(form: HTMLFormElement, error: ServerFnError): Shown {
   clearErrors(form);
   const general: string[] = [];
+  const items: Shown["items"] = [];
   let first: HTMLElement | undefined;
   for (const issue of error.issues ?? []) {
     const name = fieldName(issue.path);
@@ -17,8 +23,10 @@ export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLEle
     const [container, field] = candidates(name).map((n) => [container_(form, n), fieldOf(form, n, index)] as const).find(([c]) => c) ?? [];
     if (!container || !name) {
       general.push(issue.message);
+      items.push({ message: issue.message });
       continue;
     }
+    items.push({ message: issue.message, field });
     write(container, container.textContent ? `${container.textContent}. ${issue.message}` : issue.message);
     if (field) {
       field.setAttribute("aria-invalid", "true");
@@ -30,12 +38,13 @@ export function showErrors(form: HTMLFormElement, error: ServerFnError): HTMLEle
   const formLevel = container_(form, "");
   const message = error.type === "Validation" ? general.join(". ") : error.message;
   if (formLevel && message) write(formLevel, message);
-  return first;
+  if (error.type !== "Validation" || !error.issues?.length) items.push({ message: error.message });
+  return { first, items };
 }
 
 export function clearErrors(form: HTMLFormElement): void {
   const ids: string[] = [];
-  for (const el of form.querySelectorAll<HTMLElement>(`[${ATTR.error}]`)) {
+  for (const el of form.querySelectorAll<HTMLElement>(`[${kit.ATTR.error}]`)) {
     el.textContent = "";
     el.hidden = true;
     ids.push(el.id);
@@ -62,7 +71,7 @@ function candidates(name: string): string[] {
 }
 
 function container_(form: HTMLFormElement, name: string): HTMLElement | null {
-  return form.querySelector<HTMLElement>(`[${ATTR.error}="${CSS.escape(name)}"]`);
+  return form.querySelector<HTMLElement>(`[${kit.ATTR.error}="${CSS.escape(name)}"]`);
 }
 
 /** The field named `name`; of several with that name (`tags[]`, a radio group), the `index`th or the first. */

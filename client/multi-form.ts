@@ -1,4 +1,4 @@
-import type { ServerFnError } from "../protocol/errors.js";
+import { fillText } from "../protocol/fill-text.js";
 import type { FormState, Kit } from "./enhance.js";
 import type { FormRequest } from "./form-request.js";
 
@@ -7,14 +7,18 @@ export { xhr } from "./upload.js";
 
 /**
  * Multi-action forms (docs/client.md): each submit becomes a submission rendered at once from the
- * form's `<template>` into its list, with a state attribute, cancel and retry, while the
+ * form's `<template>` into its list, with a state attribute, cancel, retry and dismiss, while the
  * form resets for the next one. Loaded lazily by client/enhance.ts, which hands over what
  * this needs (`kit`) so the two share no chunk.
+ *
+ * Focus never falls to the page: Retry hands it to Cancel and Cancel to Retry (the one
+ * shown next), and a submission removed while it holds focus (succeeded, dismissed) hands
+ * it back to the form's first field.
  */
 export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, sub: FormRequest): void {
   const { ATTR, emit, post } = kit;
   if (!emit(form, "submit", sub, state)) return;
-  const list = document.querySelector(form.getAttribute(ATTR.multi)!);
+  const list = document.querySelector<HTMLElement>(form.getAttribute(ATTR.multi)!);
   const node = form.querySelector("template")?.content.firstElementChild?.cloneNode(true) as HTMLElement | undefined;
   const $ = (attr: string) => [...(node?.querySelectorAll<HTMLElement>(`[${attr}]`) ?? [])];
   let ctrl: AbortController | undefined;
@@ -23,41 +27,86 @@ export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, s
     const mine = (ctrl = new AbortController());
     show("pending");
     emit(form, "pending", sub, state);
+    const ready = kit.feedbackChunk();
     const { reply, error } = await post(sub, mine.signal, form);
+    const fb = await ready;
     if (ctrl !== mine) return; // retried meanwhile
     ctrl = undefined;
     if (reply?.redirect !== undefined) return location.assign(reply.redirect);
     if (error?.type === "Validation") {
       // Input the user must fix goes back into the form, next to its errors, rather than
       // into a list item where it cannot be edited.
-      node?.remove();
+      remove();
       restore(form, sub.pairs);
-      kit.showErrors(form, error)?.focus();
-    } else show(error ? (kit.isCanceled(error) ? "canceled" : "error") : "success", error);
+      fb.showFailure(form, error);
+    } else if (error) {
+      show(kit.isCanceled(error) ? "canceled" : "error", error.message);
+      if (!kit.isCanceled(error)) fb.announce(error.message);
+    } else {
+      show("success");
+      fb.announceSuccess(form, sub, reply!.value);
+    }
     kit.finish(form, sub, state, reply?.value, error);
-    // Succeeded: the refreshed list (isoform:done told htmx to refetch) now shows it.
-    if (!error) node?.remove();
+    // Succeeded: it stays, marked, until the refreshed list shows the real item.
+    if (!error) {
+      await fb.refresh(form);
+      remove();
+    }
   };
 
-  const show = (st: string, error?: ServerFnError) => {
+  const show = (st: string, message = "") => {
     node?.setAttribute(ATTR.state, st);
-    for (const el of $(ATTR.error)) el.textContent = st === "error" ? error!.message : "";
-    for (const el of $(ATTR.retry)) el.hidden = st === "pending";
+    for (const el of $(ATTR.error)) el.textContent = message;
+    for (const el of $(ATTR.when)) el.hidden = !el.getAttribute(ATTR.when)!.split(" ").includes(st);
+    for (const el of $(ATTR.retry)) el.hidden = st === "pending" || st === "success";
     for (const el of $(ATTR.cancel)) el.hidden = st !== "pending";
+    for (const el of $(ATTR.dismiss)) el.hidden = st !== "error" && st !== "canceled";
+    busy();
+  };
+
+  const remove = () => {
+    const hadFocus = node?.contains(document.activeElement);
+    node?.remove();
+    busy();
+    if (hadFocus) firstField(form)?.focus();
+  };
+
+  /** The list is busy while any of its submissions is pending. */
+  const busy = () => {
+    if (list) list.setAttribute("aria-busy", String(!!list.querySelector(`[${ATTR.state}=pending]`)));
   };
 
   for (const el of $(ATTR.field)) {
     const v = sub.input[el.getAttribute(ATTR.field)!];
     el.textContent = Array.isArray(v) ? v.join(", ") : (v ?? "");
   }
-  for (const el of $(ATTR.cancel)) el.onclick = () => ctrl?.abort();
-  for (const el of $(ATTR.retry)) el.onclick = () => void run();
+  // Buttons named after their item: "Retry “{title}”".
+  for (const el of node ? [node, ...node.querySelectorAll<HTMLElement>("[aria-label]")] : []) {
+    const label = el.getAttribute("aria-label");
+    if (label) el.setAttribute("aria-label", fillText(label, undefined, sub.input));
+  }
+  for (const el of $(ATTR.cancel))
+    el.onclick = () => {
+      ctrl?.abort();
+      $(ATTR.retry)[0]?.focus();
+    };
+  for (const el of $(ATTR.retry))
+    el.onclick = () => {
+      void run();
+      $(ATTR.cancel)[0]?.focus();
+    };
+  for (const el of $(ATTR.dismiss)) el.onclick = remove;
   if (node) list?.append(node);
   // The input lives on in the submission, so the form is ready for the next one at once.
   form.reset();
   state.reset = Date.now();
-  kit.clearErrors(form);
+  void kit.feedbackChunk().then((fb) => fb.clearFailure(form));
   void run();
+}
+
+/** Where focus goes when the submission holding it goes away: the form's first field. */
+function firstField(form: HTMLFormElement): HTMLElement | undefined {
+  return [...form.elements].find((el): el is HTMLElement => el instanceof HTMLElement && !/hidden|submit|button/.test((el as HTMLInputElement).type));
 }
 
 /**

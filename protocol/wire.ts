@@ -47,6 +47,13 @@ export const RETURN_FIELD = "_isoform_return";
 export const EMPTY_FIELD = "_isoform_empty";
 /** Tells apart several forms of the same function on one page (one delete form per todo). */
 export const KEY_FIELD = "_isoform_key";
+/**
+ * The form's success text (`form(fn, { success })`), sent along so the page after the
+ * redirect can show it without JavaScript; `{field}` is filled from the result, then the
+ * input (protocol/fill-text.ts). At most SUCCESS_MAX characters are kept.
+ */
+export const SUCCESS_FIELD = "_isoform_success";
+export const SUCCESS_MAX = 300;
 
 /** Attributes the client script looks for (written by the server's form helper). */
 export const ATTR = {
@@ -73,6 +80,18 @@ export const ATTR = {
   retry: "data-isoform-retry",
   /** on a rendered submission: pending | success | error | canceled */
   state: "data-isoform-state",
+  /** inside a submission template: shown only in these states (space-separated), hidden in others */
+  when: "data-isoform-when",
+  /** inside a submission template: removes a failed or canceled submission */
+  dismiss: "data-isoform-dismiss",
+  /** on <form>: text announced on success, `{field}` filled from the result, then the input */
+  success: "data-isoform-success",
+  /** on <form>: selectors of regions to refresh from the current page after a success */
+  refresh: "data-isoform-refresh",
+  /** on a form's error summary (its id inside the form is found by this attribute) */
+  summary: "data-isoform-summary",
+  /** on the page's live region (one per page; the script makes one if the page has none) */
+  live: "data-isoform-live",
 } as const;
 
 /**

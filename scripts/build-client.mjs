@@ -32,7 +32,19 @@ export async function buildClient({ dir = outdir, write = true } = {}) {
   const files = outputs.map(([file]) => basename(file)).filter((f) => !f.endsWith(".map"));
   // What each file holds, by the project's own modules in it (for the size report).
   const holds = Object.fromEntries(outputs.map(([file, o]) => [basename(file), Object.keys(o.inputs).filter((i) => i.startsWith("client/"))]));
-  const manifest = { entry: basename(entry[0]), files, holds };
+  // What the page preloads (`script()` writes a modulepreload link for each): the chunk that
+  // shows a settled submission (client/feedback.ts) and the chunks it imports, so the first
+  // error or success shows without waiting for another request.
+  const preload = [];
+  const visit = (file) => {
+    if (preload.includes(basename(file))) return;
+    preload.push(basename(file));
+    for (const i of result.metafile.outputs[file].imports) if (i.kind === "import-statement" && i.path !== entry[0]) visit(i.path);
+  };
+  const feedback = outputs.find(([, o]) => Object.keys(o.inputs).includes("client/feedback.ts"));
+  if (!feedback) throw new Error("build-client: no chunk holds client/feedback.ts");
+  visit(feedback[0]);
+  const manifest = { entry: basename(entry[0]), files, preload, holds };
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }

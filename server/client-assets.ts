@@ -8,6 +8,8 @@ import { CLIENT_PATH } from "../protocol/wire.js";
 export interface ClientAssets {
   /** URL of the entry script, with its content hash; undefined when not built */
   entryUrl?: string;
+  /** URLs of the chunks every page preloads (what shows a settled submission) */
+  preloadUrls: string[];
   /** file name → contents */
   files: Map<string, Buffer>;
   /** "name:br" / "name:gzip" → compressed contents, made on first request */
@@ -56,7 +58,7 @@ export const DEFAULT_CLIENT_DIR = fileURLToPath(
 let warned = false;
 
 export function loadClientAssets(dir = DEFAULT_CLIENT_DIR): ClientAssets {
-  let manifest: { entry: string; files: string[] };
+  let manifest: { entry: string; files: string[]; preload?: string[] };
   try {
     manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   } catch {
@@ -64,11 +66,12 @@ export function loadClientAssets(dir = DEFAULT_CLIENT_DIR): ClientAssets {
       warned = true;
       console.warn(`isoform: no browser script in ${dir}; forms work without JavaScript only. Reinstall isoform (its package ships the script), or in its repository run \`npm run build\``);
     }
-    return { files: new Map(), compressed: new Map() };
+    return { files: new Map(), compressed: new Map(), preloadUrls: [] };
   }
   const files = new Map<string, Buffer>();
   for (const name of manifest.files) files.set(name, readFileSync(join(dir, name)));
-  return { entryUrl: `${CLIENT_PATH}/${manifest.entry}`, files, compressed: new Map() };
+  const preloadUrls = (manifest.preload ?? []).map((name) => `${CLIENT_PATH}/${name}`);
+  return { entryUrl: `${CLIENT_PATH}/${manifest.entry}`, files, compressed: new Map(), preloadUrls };
 }
 
 /** Hashed names never change content, so browsers may keep them for a year. */

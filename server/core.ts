@@ -157,7 +157,7 @@ export class Core {
 
   /** Template helpers for rendering the page at `url` (path and query). */
   helpers(url: string, outcome: Outcome | undefined, base = ""): PageHelpers {
-    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl, base, this.env.production ? undefined : warnOnce);
+    return new PageHelpers(this.registry, url, outcome, this.assets.entryUrl, base, this.env.production ? undefined : warnOnce, this.assets.preloadUrls);
   }
 
   /**
@@ -184,8 +184,10 @@ export class Core {
     }
     if (outcome.to !== request.url) return undefined;
     headers["Set-Cookie"] = clearOutcomeCookie(secure);
-    // The page shows a one-time result: a cached copy must not show it again.
-    headers["Cache-Control"] = "no-store";
+    // The page shows a one-time result. A success must not show again from a cached copy;
+    // a failure should, when the user comes Back to it: what they typed is on that page
+    // only (no-store would make Back fetch it anew, without the outcome).
+    headers["Cache-Control"] = outcome.ok ? "no-store" : "private, no-cache";
     return outcome;
   }
 }

@@ -1,9 +1,9 @@
 import type { ErrorBody, Issue } from "../protocol/errors.js";
-import { ATTR, CONTENT_TYPE, FORM_ENCTYPE, KEY_FIELD, MANIFEST_ATTR, RETURN_FIELD, errorId } from "../protocol/wire.js";
+import { ATTR, CONTENT_TYPE, FORM_ENCTYPE, KEY_FIELD, MANIFEST_ATTR, RETURN_FIELD, SUCCESS_FIELD, SUCCESS_MAX, errorId } from "../protocol/wire.js";
 import { escapeHtml } from "./html.js";
 import type { Outcome } from "./outcome.js";
 import { isSensitiveName } from "./outcome.js";
-import { fieldPath } from "../protocol/field-path.js";
+import { fieldName, fieldPath } from "../protocol/field-path.js";
 import type { Registry } from "./registry.js";
 import type { AnyServerFn } from "./server-fn.js";
 
@@ -19,8 +19,18 @@ export interface FormOptions {
   mode?: "ignore" | "abort" | "queue";
   /** reset the form after a success (with the client script) */
   reset?: boolean;
-  /** text the live region announces on success (with the client script) */
+  /**
+   * what a success says, `{field}` filled from the result, then the input (`"“{title}” added"`):
+   * announced by the live region with the client script, and shown by `notice()` on the page
+   * after the redirect without it
+   */
   success?: string;
+  /**
+   * selectors of regions (`"#todo-list"`) to bring up to date after a success, with the client
+   * script: fetched from the current page and swapped, focus kept; left to htmx when the page
+   * has htmx and the regions an `hx-get`. Without the script the whole page is new anyway.
+   */
+  refresh?: string;
   /**
    * selector of an element to focus after a success (with the client script), for a form
    * the success removes, like a delete button, so keyboard focus does not fall to the page
@@ -48,6 +58,8 @@ export class PageHelpers {
     private readonly base = "",
     /** where a development warning goes (a form that cannot work without JavaScript); none in production */
     private readonly warn?: (message: string) => void,
+    /** URLs of the script's chunks to preload */
+    private readonly preload: readonly string[] = [],
   ) {}
 
   /** The opening `<form>` tag and hidden fields of a server function. Close it with `</form>`. */
@@ -72,7 +84,8 @@ export class PageHelpers {
       [ATTR.mode]: options.mode,
       [ATTR.reset]: options.reset,
       [ATTR.focus]: options.focus,
-      "data-isoform-success": options.success,
+      [ATTR.success]: options.success,
+      [ATTR.refresh]: options.refresh,
       ...options.attrs,
     };
     let html = "<form";
@@ -82,7 +95,69 @@ export class PageHelpers {
     }
     html += `><input type="hidden" name="${RETURN_FIELD}" value="${escapeHtml(this.url)}">`;
     if (options.key !== undefined) html += `<input type="hidden" name="${KEY_FIELD}" value="${escapeHtml(options.key)}">`;
+    if (options.success) html += `<input type="hidden" name="${SUCCESS_FIELD}" value="${escapeHtml(options.success.slice(0, SUCCESS_MAX))}">`;
     return html;
+  }
+
+  /**
+   * The form's error summary (docs/markup.md), to put first inside the form: after a failed
+   * submission, a heading and one item per error, linking to its field, focused on load
+   * (`autofocus`); otherwise written hidden, for the client script to fill. Links go to
+   * `#` + the field's id: `fieldId()`'s by default (the `field` partial's), or `ids[name]`.
+   */
+  errorSummary(ref: FnRef, options: { key?: string | number; heading?: string; ids?: Record<string, string> } = {}): string {
+    const fn = this.fn(ref);
+    const { key, heading = "There is a problem", ids = {} } = options;
+    const err = this.failure(fn, key);
+    const items: string[] = [];
+    for (const issue of err?.issues ?? []) {
+      const name = fieldName(issue.path);
+      items.push(name ? `<li><a href="#${escapeHtml(ids[name] ?? this.fieldId(fn, name, key))}">${escapeHtml(issue.message)}</a></li>` : `<li>${escapeHtml(issue.message)}</li>`);
+    }
+    if (err && (err.type !== "Validation" || items.length === 0)) items.push(`<li>${escapeHtml(err.message)}</li>`);
+    const id = errorId(fn.name, "summary", keyString(key));
+    return (
+      `<div id="${id}" class="isoform-summary" ${ATTR.summary} tabindex="-1" aria-labelledby="${id}-heading"${err ? " autofocus" : " hidden"}>` +
+      `<h2 id="${id}-heading">${escapeHtml(heading)}</h2><ul>${items.join("")}</ul></div>`
+    );
+  }
+
+  /**
+   * The id the error summary links a field to: `update_profile-address-street` for
+   * `address[street]` (the `field` partial gives its input this id).
+   */
+  fieldId(ref: FnRef, field: string, key?: string | number): string {
+    const fn = this.fn(ref);
+    const raw = [fn.name, keyString(key), ...fieldPath(field)].filter((s) => s !== "").join("-");
+    return raw.replace(/[^A-Za-z0-9_-]/g, "_");
+  }
+
+  /** Escapes text for HTML content and double-quoted attributes (for markup a view builds itself). */
+  escape(value: unknown): string {
+    return escapeHtml(value);
+  }
+
+  /** The page's title, prefixed "Error: " when this page shows a failed submission (print escaped). */
+  title(text: string): string {
+    return this.outcome && !this.outcome.ok ? `Error: ${text}` : text;
+  }
+
+  /**
+   * The success notice of the submission this page shows (the form's `success` text,
+   * filled), focused on load so a screen reader reads it; "" when there is none. With the
+   * client script the live region says the same.
+   */
+  notice(): string {
+    const text = this.outcome?.ok ? this.outcome.notice : undefined;
+    return text ? `<p class="isoform-notice" role="status" tabindex="-1" autofocus>${escapeHtml(text)}</p>` : "";
+  }
+
+  /**
+   * The page's live region, where the client script announces outcomes: rendered with the
+   * page, as screen readers miss a region created with its first message. Visually hidden.
+   */
+  liveRegion(): string {
+    return `<div class="isoform-live" ${ATTR.live} role="status" aria-live="polite" style="${VISUALLY_HIDDEN}"></div>`;
   }
 
   /**
@@ -122,11 +197,16 @@ export class PageHelpers {
     return `<p id="${errorId(fn.name, "", keyString(key))}" class="isoform-error isoform-form-error" ${ATTR.error}=""${message ? "" : " hidden"}>${escapeHtml(message)}</p>`;
   }
 
-  /** `aria-invalid` and `aria-describedby` for a field whose last submission failed. */
-  invalid(ref: FnRef, field: string, key?: string | number): string {
+  /**
+   * `aria-invalid` and `aria-describedby` for a field whose last submission failed; with
+   * `hint` (the id of the field's hint), `aria-describedby` names the hint always, and the
+   * error after it when there is one.
+   */
+  invalid(ref: FnRef, field: string, key?: string | number, hint?: string): string {
     const fn = this.fn(ref);
-    if (this.fieldIssues(fn, field, key).length === 0) return "";
-    return ` aria-invalid="true" aria-describedby="${errorId(fn.name, field, keyString(key))}"`;
+    const failed = this.fieldIssues(fn, field, key).length > 0;
+    const describedBy = [hint, failed ? errorId(fn.name, field, keyString(key)) : undefined].filter(Boolean).join(" ");
+    return (failed ? ` aria-invalid="true"` : "") + (describedBy ? ` aria-describedby="${escapeHtml(describedBy)}"` : "");
   }
 
   /** The value of the last successful submission of this form, if it is the one this page shows. */
@@ -155,7 +235,11 @@ export class PageHelpers {
    */
   script(): string {
     const manifest = `<script type="application/json" ${MANIFEST_ATTR}>${this.registry.manifest(this.base).replace(/</g, "\\u003c")}</script>`;
-    return this.scriptUrl ? `${manifest}<script type="module" async src="${escapeHtml(this.base + this.scriptUrl)}"></script>` : manifest;
+    if (!this.scriptUrl) return manifest;
+    // What shows a settled submission is a chunk of its own: preloaded, so the first error
+    // or success shows as soon as its answer arrives.
+    const preload = this.preload.map((url) => `<link rel="modulepreload" href="${escapeHtml(this.base + url)}">`).join("");
+    return `${manifest}<script type="module" async src="${escapeHtml(this.base + this.scriptUrl)}"></script>${preload}`;
   }
 
   private fn(ref: FnRef): AnyServerFn {
@@ -201,6 +285,9 @@ export class PageHelpers {
     });
   }
 }
+
+/** Hidden from sight, not from screen readers (an inline style: the page's stylesheet need not know it). */
+const VISUALLY_HIDDEN = "position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap";
 
 /** Functions already warned about, so a page rendered a thousand times warns once. */
 const warnedForms = new Set<string>();

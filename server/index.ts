@@ -10,6 +10,7 @@ export type { IsoformOptions } from "./core.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { Registry, defaultRegistry } from "./registry.js";
 export { PageHelpers, type FormOptions } from "./helpers.js";
+export { loadPartials, PARTIALS_DIR, type PartialLoader } from "./partials.js";
 export { isUploadedFile, type UploadedFile } from "./codecs/uploaded-file.js";
 export type { Outcome } from "./outcome.js";
 export type { StandardSchemaV1 } from "./standard-schema.js";

@@ -16,6 +16,8 @@ export interface Outcome {
   ok: boolean;
   value?: unknown;
   error?: ErrorBody;
+  /** a success's notice: the form's success text, filled (protocol/fill-text.ts) */
+  notice?: string;
   /** the submitted input, sensitive fields and files removed */
   input?: Record<string, unknown>;
   /** the return page (path and query) the outcome is meant for */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoreRequest } from "./core-request.js";
 import { DEFAULT_STATUS, ServerFnError, type Issue } from "../protocol/errors.js";
-import { CONTENT_TYPE, KEY_FIELD, RETURN_FIELD } from "../protocol/wire.js";
+import { CONTENT_TYPE, KEY_FIELD, RETURN_FIELD, SUCCESS_FIELD, SUCCESS_MAX } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
 import { runGuards, type Guard } from "./guard.js";
 import { RefusedInput } from "./codecs/codec.js";
@@ -28,6 +28,8 @@ export interface FunctionRun {
   returnTo?: unknown;
   /** the hidden key field */
   key?: string;
+  /** the hidden success text (`form(fn, { success })`), at most SUCCESS_MAX characters */
+  success?: string;
 }
 
 export interface PipelineEnv {
@@ -180,12 +182,13 @@ export function safeLog(env: Pick<PipelineEnv, "log">, name: string, err: unknow
   }
 }
 
-/** Our hidden form fields (return page, form key) taken off the input, onto the submission. */
+/** Our hidden form fields (return page, form key, success text) taken off the input, onto the submission. */
 function takeHiddenFields(run: FunctionRun, input: unknown): unknown {
-  if (!input || typeof input !== "object" || Array.isArray(input) || !(RETURN_FIELD in input || KEY_FIELD in input)) return input;
-  const { [RETURN_FIELD]: returnTo, [KEY_FIELD]: key, ...rest } = input as Record<string, unknown>;
+  if (!input || typeof input !== "object" || Array.isArray(input) || !(RETURN_FIELD in input || KEY_FIELD in input || SUCCESS_FIELD in input)) return input;
+  const { [RETURN_FIELD]: returnTo, [KEY_FIELD]: key, [SUCCESS_FIELD]: success, ...rest } = input as Record<string, unknown>;
   run.returnTo = returnTo;
   if (typeof key === "string") run.key = key;
+  if (typeof success === "string") run.success = success.slice(0, SUCCESS_MAX);
   return rest;
 }
 

@@ -1,3 +1,4 @@
+import { fillText } from "../protocol/fill-text.js";
 import { toEnvelope, type ServerFnError } from "../protocol/errors.js";
 import { REDIRECT_HEADER } from "../protocol/wire.js";
 import { CODECS } from "./codecs/all.js";
@@ -81,6 +82,8 @@ function respondNavigation(request: CoreRequest, run: FunctionRun, env: RespondE
   if (run.key !== undefined) stored.key = run.key;
   if (result.type === "ok") {
     if (result.value !== undefined) stored.value = result.value;
+    // Filled now, while the input is at hand: a success keeps no input.
+    if (run.success) stored.notice = fillText(run.success, result.value, run.input);
   } else {
     stored.error = toEnvelope(result.error).error;
     const input = echoableInput(run.input, fn.sensitive);

@@ -12,6 +12,7 @@ beforeAll(async () => {
   enhance(document);
   // Multi-action forms load their module on first use; load it now so tests need not wait.
   await import("../client/multi-form.js");
+  await import("../client/feedback.js");
 });
 afterEach(() => {
   calls = [];
@@ -35,11 +36,16 @@ function stubFetch() {
 }
 
 function page(html: string): HTMLFormElement {
+  document.title = "Todos";
   document.body.innerHTML = html;
   return document.querySelector("form")!;
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+/** Until an answer has been shown: the reply read, the feedback chunk loaded (client/feedback.ts), the outcome shown. */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await flush();
+};
 
 const ADD_FORM = `
   <form method="post" action="/api/add_todo" data-isoform="add_todo">
@@ -95,7 +101,7 @@ describe("enhance", () => {
     expect(calls[0].init.method).toBe("GET");
   });
 
-  it("is busy while pending, ignores a second submit, and shows the value on success", async () => {
+  it("is busy while pending (its button enabled, keeping focus), ignores a second submit, and shows the value on success", async () => {
     stubFetch();
     const form = page(ADD_FORM);
     (form.querySelector("input[name=title]") as HTMLInputElement).value = "Tea";
@@ -105,13 +111,13 @@ describe("enhance", () => {
     form.requestSubmit(button);
     await flush();
     expect(form.getAttribute("aria-busy")).toBe("true");
-    expect(button.disabled).toBe(true);
+    // Not disabled: a disabled button drops keyboard focus to the page.
+    expect(button.disabled).toBe(false);
     form.requestSubmit(); // a double submit while pending
     await flush();
     expect(calls).toHaveLength(1);
     calls[0].answer(200, { id: 1, title: "Tea" });
-    await flush();
-    await flush();
+    await settle();
     expect(form.hasAttribute("aria-busy")).toBe(false);
     expect(button.disabled).toBe(false);
     expect(form.querySelector("output")!.textContent).toBe("Tea");
@@ -128,8 +134,7 @@ describe("enhance", () => {
     form.requestSubmit();
     await flush();
     calls[0].answer(422, { error: { type: "Validation", message: "Invalid input", issues: [{ path: ["title"], message: "Title is required" }, { path: [], message: "Try again later" }] } });
-    await flush();
-    await flush();
+    await settle();
     const container = document.getElementById("isoform-add_todo--title")!;
     expect(container.hidden).toBe(false);
     expect(container.textContent).toBe("Title is required");
@@ -138,7 +143,9 @@ describe("enhance", () => {
     expect(document.activeElement).toBe(field);
     expect(field.value).toBe("  ");
     expect(form.querySelector('[data-isoform-error=""]')!.textContent).toBe("Try again later");
-    expect(document.querySelector("[data-isoform-live]")!.textContent).toBe("Title is required. Try again later");
+    // Said once: the focused field reads its error, so the live region does not repeat it.
+    expect(document.querySelector("[data-isoform-live]")?.textContent ?? "").toBe("");
+    expect(document.title).toBe("Error: Todos");
   });
 
   it("a listener canceling isoform:submit stops the request", async () => {
@@ -167,8 +174,7 @@ describe("enhance", () => {
     // Disabled buttons (and so Enter) would refuse the next submit this mode is for.
     expect(form.querySelector("button")!.disabled).toBe(false);
     calls[1].answer(200, { title: "second" });
-    await flush();
-    await flush();
+    await settle();
     expect(form.querySelector("output")!.textContent).toBe("second");
   });
 
@@ -217,8 +223,7 @@ describe("enhance", () => {
     form.requestSubmit();
     await flush();
     calls[0]!.answer(422, { error: { type: "Validation", message: "Invalid input", issues: [{ path: ["title"], message: "Title is required" }, { path: ["body"], message: "Body is too long" }] } });
-    await flush();
-    await flush();
+    await settle();
     expect(form.querySelector("#b")!.getAttribute("aria-invalid")).toBe("true");
     expect(document.activeElement).toBe(form.querySelector("#t"));
   });
@@ -235,13 +240,11 @@ describe("enhance", () => {
     await flush();
     expect(calls).toHaveLength(1); // the second waits its turn
     calls[0].answer(200, { title: "first" });
-    await flush();
-    await flush();
+    await settle();
     expect(calls).toHaveLength(2);
     expect(new URLSearchParams(calls[1].init.body as URLSearchParams).get("title")).toBe("second");
     calls[1].answer(200, { title: "second" });
-    await flush();
-    await flush();
+    await settle();
     expect(form.querySelector("output")!.textContent).toBe("second");
   });
 
@@ -269,8 +272,7 @@ describe("enhance", () => {
     expect(field.value).toBe(""); // ready for the next one
     (items[1].querySelector("[data-isoform-cancel]") as HTMLButtonElement).click();
     calls[0].answer(500, { error: { type: "ServerError", message: "Internal error" } });
-    await flush();
-    await flush();
+    await settle();
     expect(items[0].getAttribute("data-isoform-state")).toBe("error");
     expect(items[0].querySelector("[data-isoform-error]")!.textContent).toBe("Internal error");
     expect(items[1].getAttribute("data-isoform-state")).toBe("canceled");
@@ -279,8 +281,7 @@ describe("enhance", () => {
     expect(calls).toHaveLength(3);
     expect(new URLSearchParams(calls[2].init.body as URLSearchParams).get("title")).toBe("<b>one</b>");
     calls[2].answer(200, { title: "<b>one</b>" });
-    await flush();
-    await flush();
+    await settle();
     expect(items[0].isConnected).toBe(false); // succeeded: the refreshed list shows it now
   });
 
@@ -311,8 +312,7 @@ describe("enhance", () => {
     await flush();
     expect(el("[name=title]").value).toBe(""); // reset for the next submission meanwhile
     calls[0]!.answer(422, { error: { type: "Validation", message: "2 fields are invalid", issues: [{ path: ["title"], message: "Too vague" }, { path: ["tags", 1], message: "Too long" }] } });
-    await flush();
-    await flush();
+    await settle();
     expect(el("[name=title]").value).toBe("My title");
     expect(el<HTMLSelectElement>("[name=priority]").value).toBe("high");
     expect(el("[name=urgent]").checked).toBe(true);
@@ -327,8 +327,7 @@ describe("enhance", () => {
     form.requestSubmit();
     await flush();
     calls[0]!.answer(200, { ok: true });
-    await flush();
-    await flush();
+    await settle();
     expect(el("[name=title]").getAttribute("aria-describedby")).toBe("hint");
   });
 
@@ -353,8 +352,7 @@ describe("enhance", () => {
     form.requestSubmit();
     await flush();
     calls[0]!.answer(422, { error: { type: "Validation", message: "Pick a tag", issues: [{ path: ["tags"], message: "Pick a tag" }] } });
-    await flush();
-    await flush();
+    await settle();
     expect(form.querySelector("#e-tags")!.textContent).toBe("Pick a tag");
     expect(form.querySelector("[name='tags[]']")!.getAttribute("aria-invalid")).toBe("true");
   });

@@ -17,7 +17,7 @@ describe("form()", () => {
     const html = helpers().form("add_todo", { multi: "#pending", mode: "abort", reset: true, success: "Added.", attrs: { id: "add", class: "a&b" } });
     expect(html).toBe(
       '<form method="post" action="/api/add_todo" enctype="application/x-www-form-urlencoded" data-isoform="add_todo" data-isoform-multi="#pending" data-isoform-mode="abort" data-isoform-reset data-isoform-success="Added." id="add" class="a&amp;b">' +
-        '<input type="hidden" name="_isoform_return" value="/p?q=1">',
+        '<input type="hidden" name="_isoform_return" value="/p?q=1"><input type="hidden" name="_isoform_success" value="Added.">',
     );
   });
 
@@ -246,5 +246,74 @@ describe("script()", () => {
     expect(html.endsWith('<script type="module" async src="/_isoform/client/isoform-ABC.js"></script>')).toBe(true);
     // Without the build, the manifest alone: stubs still find their functions.
     expect(helpers().script()).toMatch(/^<script type="application\/json" data-isoform-manifest>\{.*\}<\/script>$/);
+  });
+});
+
+describe("the accessible outcome markup (error summary, title, notice, live region, field ids)", () => {
+  const ok = (fn: string, notice?: string, key?: string): Outcome => ({ fn, to: "/p", exp: Date.now() + 1000, ok: true, value: { id: 1 }, ...(notice ? { notice } : {}), ...(key ? { key } : {}) });
+
+  it("the summary lists each error, linking a field's to its id, and is focused on load", () => {
+    const page = helpers(failure("add_todo", { title: "" }, [{ path: ["title"], message: "Title is required" }, { path: [], message: "Too many todos" }]));
+    const html = page.errorSummary("add_todo", { heading: "Fix <these>" });
+    expect(html).toBe(
+      '<div id="isoform-add_todo--summary" class="isoform-summary" data-isoform-summary tabindex="-1" aria-labelledby="isoform-add_todo--summary-heading" autofocus>' +
+        '<h2 id="isoform-add_todo--summary-heading">Fix &lt;these&gt;</h2><ul><li><a href="#add_todo-title">Title is required</a></li><li>Too many todos</li></ul></div>',
+    );
+    expect(page.errorSummary("add_todo", { ids: { title: "title" } })).toContain('<a href="#title">Title is required</a>');
+  });
+
+  it("the summary is written hidden and empty when the form did not fail (for the script to fill), and names a refusal that is not a validation", () => {
+    const none = helpers().errorSummary("add_todo");
+    expect(none).toContain(" hidden>");
+    expect(none).not.toContain("autofocus");
+    expect(none).toContain("<ul></ul>");
+    const refused: Outcome = { fn: "add_todo", to: "/p", exp: Date.now() + 1000, ok: false, error: { type: "ServerError", message: "The database is down" } };
+    expect(helpers(refused).errorSummary("add_todo")).toContain("<ul><li>The database is down</li></ul>");
+    // Another form's failure is not this one's.
+    expect(helpers(refused).errorSummary("echo_json")).toContain(" hidden>");
+  });
+
+  it("fieldId follows the field's path, and the key", () => {
+    const page = helpers();
+    expect(page.fieldId("add_todo", "title")).toBe("add_todo-title");
+    expect(page.fieldId("add_todo", "address[street]")).toBe("add_todo-address-street");
+    expect(page.fieldId("add_todo", "tags[]", 3)).toBe("add_todo-3-tags");
+    expect(page.fieldId("add_todo", 'x"y')).toBe("add_todo-x_y");
+  });
+
+  it("title() prefixes 'Error: ' only on a page showing a failure", () => {
+    expect(helpers().title("Todos")).toBe("Todos");
+    expect(helpers(ok("add_todo", "Added")).title("Todos")).toBe("Todos");
+    expect(helpers(failure("add_todo", {}, [])).title("Todos")).toBe("Error: Todos");
+  });
+
+  it("notice() shows a success's notice, escaped and focused on load; nothing otherwise", () => {
+    expect(helpers(ok("add_todo", "“<b>Tea</b>” added")).notice()).toBe('<p class="isoform-notice" role="status" tabindex="-1" autofocus>“&lt;b&gt;Tea&lt;/b&gt;” added</p>');
+    expect(helpers(ok("add_todo")).notice()).toBe("");
+    expect(helpers(failure("add_todo", {}, [])).notice()).toBe("");
+    expect(helpers().notice()).toBe("");
+  });
+
+  it("liveRegion() renders the one polite region the script announces in", () => {
+    const html = helpers().liveRegion();
+    expect(html).toMatch(/^<div class="isoform-live" data-isoform-live role="status" aria-live="polite" style="[^"]*clip-path:inset\(50%\)[^"]*"><\/div>$/);
+  });
+
+  it("invalid() keeps a hint in aria-describedby, before the error", () => {
+    const failed = helpers(failure("add_todo", { title: "" }, [{ path: ["title"], message: "Required" }]));
+    expect(failed.invalid("add_todo", "title", undefined, "title-hint")).toBe(' aria-invalid="true" aria-describedby="title-hint isoform-add_todo--title"');
+    expect(helpers().invalid("add_todo", "title", undefined, "title-hint")).toBe(' aria-describedby="title-hint"');
+    expect(helpers().invalid("add_todo", "title")).toBe("");
+  });
+
+  it("form() writes the refresh regions and the success text (attribute and hidden field, cut at 300 characters)", () => {
+    const html = helpers().form("add_todo", { refresh: "#list", success: "x".repeat(400) });
+    expect(html).toContain('data-isoform-refresh="#list"');
+    expect(html).toContain(`<input type="hidden" name="_isoform_success" value="${"x".repeat(300)}">`);
+  });
+
+  it("script() preloads the chunks that show a settled submission", () => {
+    const page = new PageHelpers(registry, "/", undefined, "/_isoform/client/isoform-X.js", "/app", undefined, ["/_isoform/client/chunk-A.js"]);
+    expect(page.script()).toContain('<script type="module" async src="/app/_isoform/client/isoform-X.js"></script><link rel="modulepreload" href="/app/_isoform/client/chunk-A.js">');
   });
 });

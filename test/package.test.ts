@@ -163,7 +163,8 @@ describe("the tarball", () => {
     expect(entries).toContain("dist/browser/manifest.json");
     expect(entries.some((e) => /^dist\/browser\/isoform-[A-Z0-9]+\.js$/.test(e))).toBe(true);
     expect(entries).toEqual(expect.arrayContaining(["README.md", "LICENSE", "package.json", "docs/protocol.md"]));
-    const allowed = /^(dist\/(server|client|protocol|browser)\/|docs\/[^/]+\.md$|README\.md$|LICENSE$|package\.json$)/;
+    expect(entries).toEqual(expect.arrayContaining(["views/error-summary.eta", "views/field.eta", "views/live-region.eta", "views/pending-item.eta"]));
+    const allowed = /^(dist\/(server|client|protocol|browser)\/|docs\/[^/]+\.md$|views\/[^/]+\.eta$|README\.md$|LICENSE$|package\.json$)/;
     expect(entries.filter((e) => !allowed.test(e))).toEqual([]);
     // No TypeScript sources (declarations only), tests, e2e specs, bench, demo or build state.
     expect(entries.filter((e) => (e.endsWith(".ts") && !e.endsWith(".d.ts")) || /test|e2e|bench|examples|tsbuildinfo/.test(e))).toEqual([]);
