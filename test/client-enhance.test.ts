@@ -356,4 +356,143 @@ describe("enhance", () => {
     expect(form.querySelector("#e-tags")!.textContent).toBe("Pick a tag");
     expect(form.querySelector("[name='tags[]']")!.getAttribute("aria-invalid")).toBe("true");
   });
+
+  // ---- what a settled submission shows and says (client/feedback.ts) ----
+
+  const SUMMARY_FORM = `
+    <form method="post" action="/api/add_todo" data-isoform="add_todo" data-isoform-success="“{title}” added">
+      <div id="sum" data-isoform-summary tabindex="-1" hidden><h2>There is a problem</h2><ul></ul></div>
+      <input type="hidden" name="_isoform_return" value="/">
+      <label for="t">Title</label><input id="t" name="title">
+      <span id="isoform-add_todo--title" data-isoform-error="title" hidden></span>
+      <input name="note">
+      <p data-isoform-error="" hidden></p>
+      <button>Add</button>
+    </form>`;
+
+  it("fills the error summary: one item per error, a field's linking to it; focuses the summary; prefixes the title; announces nothing twice", async () => {
+    stubFetch();
+    const form = page(SUMMARY_FORM);
+    form.requestSubmit();
+    await flush();
+    calls[0].answer(422, { error: { type: "Validation", message: "Invalid input", issues: [{ path: ["title"], message: "Title is required" }, { path: ["note"], message: "Too long" }, { path: [], message: "Try later" }] } });
+    await settle();
+    const summary = document.getElementById("sum")!;
+    expect(summary.hidden).toBe(false);
+    expect(document.activeElement).toBe(summary);
+    const items = [...summary.querySelectorAll("li")];
+    expect(items.map((li) => li.textContent)).toEqual(["Title is required", "Too long", "Try later"]);
+    expect(items[0].querySelector("a")!.getAttribute("href")).toBe("#t");
+    // A field without an id, or no field: the message alone.
+    expect(items[1].querySelector("a")).toBeNull();
+    expect(items[2].querySelector("a")).toBeNull();
+    items[0].querySelector("a")!.click();
+    expect(document.activeElement).toBe(document.getElementById("t"));
+    expect(document.title).toBe("Error: Todos");
+    expect(document.querySelector("[data-isoform-live]")?.textContent ?? "").toBe("");
+  });
+
+  it("after a success: summary hidden, title prefix gone, success text announced with its fields filled from the result", async () => {
+    stubFetch();
+    const form = page(SUMMARY_FORM);
+    form.requestSubmit();
+    await flush();
+    calls[0].answer(422, { error: { type: "Validation", message: "Invalid input", issues: [{ path: ["title"], message: "Title is required" }] } });
+    await settle();
+    form.querySelector<HTMLInputElement>("#t")!.value = " Tea ";
+    form.requestSubmit();
+    await flush();
+    calls[1].answer(200, { id: 4, title: "Tea" });
+    await settle();
+    expect(document.getElementById("sum")!.hidden).toBe(true);
+    expect(document.title).toBe("Todos");
+    expect(document.querySelector("[data-isoform-live]")!.textContent).toBe("“Tea” added");
+  });
+
+  it("an error with nowhere to take focus (no summary, no field) is announced by the live region the page rendered, and focus stays", async () => {
+    stubFetch();
+    page(`<div id="live" data-isoform-live role="status"></div>
+      <form method="post" action="/api/toggle" data-isoform="toggle"><input type="hidden" name="id" value="3">
+      <p data-isoform-error="" hidden></p><button id="b">Done</button></form>`);
+    const button = document.getElementById("b") as HTMLButtonElement;
+    button.focus();
+    button.click();
+    await flush();
+    calls[0].answer(404, { error: { type: "NotFound", message: "That todo no longer exists" } });
+    await settle();
+    expect(document.getElementById("live")!.textContent).toBe("That todo no longer exists");
+    expect(document.querySelectorAll("[data-isoform-live]")).toHaveLength(1);
+    expect(document.activeElement).toBe(button);
+  });
+
+  it("refresh: a success fetches the current page and swaps the named region, keeping focus on the element of the same id", async () => {
+    const pages: string[] = [];
+    stubFetch();
+    const inner = globalThis.fetch;
+    vi.stubGlobal("fetch", (url: string, init: RequestInit) => {
+      if (!init?.method) {
+        pages.push(url);
+        return Promise.resolve(new Response(`<html><body><section id="list"><button id="toggle-1">New</button><p>2 todos</p></section></body></html>`, { headers: { "content-type": "text/html" } }));
+      }
+      return inner(url, init);
+    });
+    page(`<section id="list"><form method="post" action="/api/toggle" data-isoform="toggle" data-isoform-refresh="#list">
+      <button id="toggle-1">Old</button></form></section>`);
+    const button = document.getElementById("toggle-1") as HTMLButtonElement;
+    button.focus();
+    button.click();
+    await flush();
+    calls[0].answer(200, { id: 1 });
+    await settle();
+    await settle();
+    expect(pages).toEqual([location.href]);
+    expect(document.querySelector("#list p")!.textContent).toBe("2 todos");
+    expect(document.activeElement).toBe(document.getElementById("toggle-1"));
+    expect(document.activeElement!.textContent).toBe("New");
+  });
+
+  it("multi-action: states shown by [data-isoform-when], buttons named after the item, busy list, focus handed on, dismiss", async () => {
+    stubFetch();
+    page(`
+      <form method="post" action="/api/add_todo" data-isoform="add_todo" data-isoform-multi="#pending">
+        <input name="title">
+        <template><li><span data-isoform-field="title"></span>
+          <span data-isoform-when="pending">Saving…</span><span data-isoform-when="error canceled">Not saved</span>
+          <button type="button" data-isoform-cancel aria-label="Cancel “{title}”">Cancel</button>
+          <button type="button" data-isoform-retry aria-label="Retry “{title}”">Retry</button>
+          <button type="button" data-isoform-dismiss aria-label="Dismiss “{title}”">Dismiss</button></li></template>
+        <button>Add</button>
+      </form><ul id="pending"></ul>`);
+    const form = document.querySelector("form")!;
+    const list = document.getElementById("pending")!;
+    form.querySelector<HTMLInputElement>("[name=title]")!.value = "Milk";
+    form.requestSubmit();
+    await flush();
+    const item = list.querySelector("li")!;
+    const q = (sel: string) => item.querySelector<HTMLElement>(sel)!;
+    const when = () => [...item.querySelectorAll<HTMLElement>("[data-isoform-when]")].filter((e) => !e.hidden).map((e) => e.textContent);
+    expect(when()).toEqual(["Saving…"]);
+    expect(list.getAttribute("aria-busy")).toBe("true");
+    expect(q("[data-isoform-cancel]").getAttribute("aria-label")).toBe("Cancel “Milk”");
+    expect(q("[data-isoform-retry]").hidden).toBe(true);
+    expect(q("[data-isoform-dismiss]").hidden).toBe(true);
+    q("[data-isoform-cancel]").focus();
+    q("[data-isoform-cancel]").click();
+    await settle();
+    expect(item.getAttribute("data-isoform-state")).toBe("canceled");
+    expect(when()).toEqual(["Not saved"]);
+    expect(list.getAttribute("aria-busy")).toBe("false");
+    expect(document.activeElement).toBe(q("[data-isoform-retry]"));
+    q("[data-isoform-retry]").click();
+    await flush();
+    expect(document.activeElement).toBe(q("[data-isoform-cancel]"));
+    calls[1].answer(500, { error: { type: "ServerError", message: "Internal error" } });
+    await settle();
+    expect(item.getAttribute("data-isoform-state")).toBe("error");
+    expect(q("[data-isoform-dismiss]").hidden).toBe(false);
+    q("[data-isoform-dismiss]").focus();
+    q("[data-isoform-dismiss]").click();
+    expect(item.isConnected).toBe(false);
+    expect(document.activeElement).toBe(form.querySelector("[name=title]"));
+  });
 });
