@@ -60,6 +60,33 @@ describe("the outcome cookie", () => {
     expect(again.text).toContain(`<pre id="result">null</pre>`);
   });
 
+  it("carries the form's success text, filled from the result, to the return page: a notice focused on load", async () => {
+    const text = encodeURIComponent("“{title}” added (#{id}){missing}");
+    const res = await submit(a.url, `title=Tea&_isoform_success=${text}`);
+    const html = (await page(a.url, pair(cookieOf(res)))).text;
+    expect(html).toContain('<p class="isoform-notice" role="status" tabindex="-1" autofocus>“Tea” added (#');
+    expect(html).toMatch(/“Tea” added \(#\d+\)<\/p>/);
+    expect(html).toContain("<title>t</title>");
+  });
+
+  it("keeps the success text out of the input, cut at 300 characters", async () => {
+    serverFn({ name: "echo_input", registry: a.registry }, async (input) => input);
+    const res = await formPost(a.url + "/api/echo_input", `x=1&_isoform_success=${"y".repeat(400)}&_isoform_return=%2Fform`, navigationHeaders());
+    const raw = decodeURIComponent(pair(cookieOf(res)).slice(COOKIE_NAME.length + 1));
+    const stored = JSON.parse(Buffer.from(raw.split(".")[0], "base64url").toString("utf8"));
+    expect(stored.value).toEqual({ x: "1" });
+    expect(stored.notice).toBe("y".repeat(300));
+  });
+
+  it("a failure's page may be kept for Back (private, no-cache), its title prefixed 'Error: '; a success's may not (no-store)", async () => {
+    const failed = await page(a.url, pair(cookieOf(await submit(a.url, "title=%20"))));
+    expect(failed.headers["cache-control"]).toBe("private, no-cache");
+    expect(failed.text).toContain("<title>Error: t</title>");
+    expect(failed.text).not.toContain("isoform-notice");
+    const ok = await page(a.url, pair(cookieOf(await submit(a.url, "title=ok&_isoform_success=Saved"))));
+    expect(ok.headers["cache-control"]).toBe("no-store");
+  });
+
   it("carries an error with its issues and the input back, nothing sensitive", async () => {
     const res = await submit(a.url, "title=%20%20&body=kept%20text&password=hunter22&secret_note=private&_csrf=x");
     const raw = decodeURIComponent(pair(cookieOf(res)).slice(COOKIE_NAME.length + 1));

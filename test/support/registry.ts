@@ -104,7 +104,7 @@ async function summary(f: UploadedFile) {
 /** The one test page: the add_todo form with what was typed, its errors, and the last result. */
 export function testPage(f: PageHelpers): string {
   return (
-    `<!doctype html><title>t</title>${f.form("add_todo")}<input name="title" value="${escape(f.value("add_todo", "title"))}">` +
+    `<!doctype html><title>${escape(f.title("t"))}</title>${f.notice()}${f.form("add_todo")}<input name="title" value="${escape(f.value("add_todo", "title"))}">` +
     `<textarea name="body">${escape(f.value("add_todo", "body"))}</textarea>${f.error("add_todo", "title")}${f.error("add_todo", "body")}${f.formError("add_todo")}</form>` +
     `<pre id="result">${escape(JSON.stringify(f.result("add_todo") ?? null))}</pre><pre id="failed">${f.failed("add_todo")}</pre>`
   );
