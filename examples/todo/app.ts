@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import express from "express";
 import { isoform } from "isoform";
-import { listAttachments, useAttachmentsDir, useStore } from "./functions.js";
+import { listAttachments, listTodos, useAttachmentsDir, useStore } from "./functions.js";
 import type { TodoStore } from "./store.js";
 import { views } from "./views.js";
 
@@ -53,7 +53,11 @@ export function createApp(options: AppOptions): express.Express {
     res.type("html").send(views.render(view, { ...res.locals, ...data }));
   };
 
-  app.get("/", async (_req, res) => render(res, "index", { todos: await store.list() }));
+  // `?page=N`: whatever it holds, list_todos answers with a page that exists (see functions.ts).
+  app.get("/", async (req, res) => {
+    const list = await listTodos({ page: req.query.page });
+    render(res, "index", { todos: list.todos, list });
+  });
 
   app.get("/profile", async (req, res) => {
     render(res, "profile", { profile: await store.profile(), attachments: await listAttachments(), saved: req.query.saved === "1" });

@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { isUploadedFile, serverFn, ServerFnError, type UploadedFile } from "isoform";
-import type { Todo, TodoStore } from "./store.js";
+import type { Todo, TodoPage, TodoStore } from "./store.js";
 import { views } from "./views.js";
 
 /**
@@ -63,22 +63,33 @@ export const toggleTodo = serverFn(
   },
 );
 
+/** Returns the todo as it was, so the page can say which one went (“Buy milk” deleted). */
 export const deleteTodo = serverFn(
   { name: "delete_todo", input: z.object({ id }) },
-  async ({ id }): Promise<null> => {
-    if (!(await store().delete(id))) throw new ServerFnError("That todo no longer exists", { status: 404 });
-    return null;
+  async ({ id }): Promise<Todo> => {
+    const todo = await store().delete(id);
+    if (!todo) throw new ServerFnError("That todo no longer exists", { status: 404 });
+    return todo;
   },
 );
 
-/** Read-only, so GET; htmx asks for its HTML view to refresh the list after each action. */
+/** Todos a page, on `/` and in the list's refresh alike. */
+export const PAGE_SIZE = 50;
+
+/**
+ * One page of the list (`?page=N`, 1-based), oldest first. Read-only, so GET; htmx asks
+ * for its HTML view to refresh the list after each action, on the page the user is on.
+ * `/` renders the same call, so the page and its refresh always agree.
+ */
 export const listTodos = serverFn(
   {
     name: "list_todos",
     encoding: "get-json",
-    view: (todos: Todo[], page) => views.render("todo-list", { todos, isoform: page }),
+    // Any value: a stale or hand-typed link (`?page=99`, `?page=x`) gets a page that exists, never a 400.
+    input: z.object({ page: z.unknown().transform(Number) }),
+    view: (list: TodoPage, page) => views.render("todo-list", { list, isoform: page }),
   },
-  async (): Promise<Todo[]> => store().list(),
+  async ({ page }): Promise<TodoPage> => store().list({ page, size: PAGE_SIZE }),
 );
 
 const AVATAR_MAX = 512 * 1024;

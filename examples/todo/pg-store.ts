@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { Profile, Todo, TodoStore } from "./store.js";
+import { checkPageSize, pageCount, wantedPage, type PageRequest, type Profile, type Todo, type TodoPage, type TodoStore } from "./store.js";
 
 /** Ids are PostgreSQL `integer`s: a larger id is no todo, not a query error. */
 const MAX_ID = 2 ** 31 - 1;
@@ -49,9 +49,24 @@ export class PgStore implements TodoStore {
     return new PgStore(pool);
   }
 
-  async list(): Promise<Todo[]> {
-    const { rows } = await this.pool.query<Todo>("SELECT id, title, completed FROM todos ORDER BY id");
-    return rows;
+  async list({ page, size }: PageRequest): Promise<TodoPage> {
+    checkPageSize(size);
+    // One statement, so one snapshot: the count and the page agree even while other
+    // instances write. The page is clamped here as pageCount() does in TypeScript (the
+    // shared store tests hold both stores to the same answers).
+    const { rows } = await this.pool.query<{ total: number; page: number; id: number | null; title: string | null; completed: boolean | null }>(
+      `WITH counted AS (SELECT count(*)::int AS total FROM todos),
+            at AS (SELECT total, least($1::bigint, greatest(1, ceil(total::numeric / $2::int)))::int AS page FROM counted)
+       SELECT at.total, at.page, t.id, t.title, t.completed
+       FROM at LEFT JOIN LATERAL (
+         SELECT id, title, completed FROM todos ORDER BY id LIMIT $2::int OFFSET (at.page - 1)::bigint * $2::int
+       ) t ON true
+       ORDER BY t.id`,
+      [wantedPage(page), size],
+    );
+    const { total, page: at } = rows[0];
+    const todos = rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, title: r.title!, completed: r.completed! }));
+    return { todos, total, page: at, pages: pageCount(total, size), size };
   }
 
   async add(title: string): Promise<Todo> {
@@ -65,10 +80,10 @@ export class PgStore implements TodoStore {
     return rows[0];
   }
 
-  async delete(id: number): Promise<boolean> {
-    if (id > MAX_ID) return false;
-    const { rowCount } = await this.pool.query("DELETE FROM todos WHERE id = $1", [id]);
-    return (rowCount ?? 0) > 0;
+  async delete(id: number): Promise<Todo | undefined> {
+    if (id > MAX_ID) return undefined;
+    const { rows } = await this.pool.query<Todo>("DELETE FROM todos WHERE id = $1 RETURNING id, title, completed", [id]);
+    return rows[0];
   }
 
   async profile(): Promise<Profile | undefined> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Profile, Todo, TodoStore } from "./store.js";
+import { checkPageSize, pageCount, wantedPage, type PageRequest, type Profile, type Todo, type TodoPage, type TodoStore } from "./store.js";
 
 /**
  * The demo's data in one SQLite file, created on first start: the default, for one
@@ -29,8 +29,16 @@ export class SqliteStore implements TodoStore {
     `);
   }
 
-  async list(): Promise<Todo[]> {
-    return this.db.prepare("SELECT id, title, completed FROM todos ORDER BY id").all().map(toTodo);
+  async list({ page, size }: PageRequest): Promise<TodoPage> {
+    checkPageSize(size);
+    // One read transaction: the count and the page come from the same state of the file.
+    return this.db.transaction(() => {
+      const { total } = this.db.prepare("SELECT count(*) AS total FROM todos").get() as { total: number };
+      const pages = pageCount(total, size);
+      const at = Math.min(wantedPage(page), pages);
+      const todos = this.db.prepare("SELECT id, title, completed FROM todos ORDER BY id LIMIT ? OFFSET ?").all(size, (at - 1) * size).map(toTodo);
+      return { todos, total, page: at, pages, size };
+    })();
   }
 
   async add(title: string): Promise<Todo> {
@@ -42,8 +50,9 @@ export class SqliteStore implements TodoStore {
     return row ? toTodo(row) : undefined;
   }
 
-  async delete(id: number): Promise<boolean> {
-    return this.db.prepare("DELETE FROM todos WHERE id = ?").run(id).changes > 0;
+  async delete(id: number): Promise<Todo | undefined> {
+    const row = this.db.prepare("DELETE FROM todos WHERE id = ? RETURNING id, title, completed").get(id);
+    return row ? toTodo(row) : undefined;
   }
 
   async profile(): Promise<Profile | undefined> {
