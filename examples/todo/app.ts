@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import express from "express";
 import { isoform } from "isoform";
 import { listAttachments, listTodos, useAttachmentsDir, useStore } from "./functions.js";
@@ -28,6 +29,7 @@ export interface AppOptions {
 
 const require = createRequire(import.meta.url);
 const HTMX = require.resolve("htmx.org/dist/htmx.min.js");
+const STYLESHEET = fileURLToPath(new URL("./public/demo.css", import.meta.url));
 
 /** The todo demo: the todo list of isoform's README, with a profile form for uploads. */
 export function createApp(options: AppOptions): express.Express {
@@ -74,6 +76,11 @@ export function createApp(options: AppOptions): express.Express {
 
   app.get("/vendor/htmx.min.js", (_req, res) => {
     res.sendFile(HTMX, { maxAge: "1d" });
+  });
+
+  // An hour, then revalidated by its ETag: a changed stylesheet reaches browsers the same day.
+  app.get("/demo.css", (_req, res) => {
+    res.sendFile(STYLESHEET, { maxAge: "1h" });
   });
 
   app.use((_req, res) => {
