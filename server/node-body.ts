@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Writable } from "node:stream";
-import { clearTimeout, setTimeout } from "node:timers";
+import { setTimeout } from "node:timers";
 import { ServerFnError } from "../protocol/errors.js";
 import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-body.js";
 
@@ -49,13 +49,19 @@ function declaredOver(req: IncomingMessage, max: number): boolean {
 
 /** The state of one body being read, kept on the request so its listeners are shared functions. */
 interface Reading {
+  req: ReadingRequest;
   chunks: Buffer[];
   size: number;
   max: number;
   timeoutMs: number;
-  timer: NodeJS.Timeout;
   resolve(body: Buffer): void;
   reject(err: ServerFnError): void;
+  /** when the body must have arrived, in `performance.now()` time */
+  deadline: number;
+  /** the readings due after and before this one, in its `Deadlines` */
+  next: Reading | undefined;
+  prev: Reading | undefined;
+  deadlines: Deadlines | undefined;
 }
 const READING = Symbol("isoform.reading");
 type ReadingRequest = IncomingMessage & { [READING]?: Reading };
@@ -64,25 +70,29 @@ type ReadingRequest = IncomingMessage & { [READING]?: Reading };
  * Reads a whole request body, refusing more than `max` bytes, or a body not complete
  * within `timeoutMs`. A declared Content-Length over the limit is refused before reading a byte.
  *
- * The listeners are module-level functions finding their state on the request: this runs
- * for every request, and fresh closures per request showed up in profiles (bench/README.md).
+ * The listeners are module-level functions finding their state on the request, and the
+ * time limit is a place in a list that one timer watches, not a timer per request: this
+ * runs for every request, and fresh closures, and a timer set and cleared, showed up in
+ * profiles (bench/README.md).
  */
 function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(onTimeout, timeoutMs, req as ReadingRequest);
-    (req as ReadingRequest)[READING] = { chunks: [], size: 0, max, timeoutMs, timer, resolve, reject };
+    const reading: Reading = { req, chunks: [], size: 0, max, timeoutMs, resolve, reject, deadline: 0, next: undefined, prev: undefined, deadlines: undefined };
+    (req as ReadingRequest)[READING] = reading;
+    watch(reading);
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
   });
 }
 
+/** Ends a reading before its body did (a limit, a time-out, an error): the request is left as it was. */
 function finish(req: ReadingRequest): Reading | undefined {
   const reading = req[READING];
   if (!reading) return undefined;
   req[READING] = undefined;
-  clearTimeout(reading.timer);
+  unwatch(reading);
   req.off("data", onData);
   req.off("end", onEnd);
   req.off("error", onError);
@@ -104,19 +114,72 @@ function onData(this: ReadingRequest, chunk: Buffer): void {
 }
 
 function onEnd(this: ReadingRequest): void {
-  const reading = finish(this);
+  const reading = this[READING];
   if (!reading) return;
+  // The body ended: no 'data' or 'end' comes after, so the listeners stay (an 'error' finds
+  // no reading and is ignored).
+  this[READING] = undefined;
+  unwatch(reading);
   const { chunks, size } = reading;
   reading.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
 }
 
-function onTimeout(req: ReadingRequest): void {
-  const reading = finish(req);
-  if (!reading) return;
+function onTimeout(reading: Reading): void {
+  unwatch(reading);
+  if (reading.req[READING] !== reading) return;
+  finish(reading.req);
   // The response says `Connection: close` (respond.ts): the rest of this body is never read.
   reading.reject(bodyTimedOut(reading.timeoutMs));
 }
 
 function onError(this: ReadingRequest, err: Error): void {
   finish(this)?.reject(unreadable(err));
+}
+
+// ---------------------------------------------------------------- deadlines
+
+/**
+ * The readings of one time limit, in the order they started, so in the order they fall
+ * due: one timer, set for the first, and re-set when it fires, for the first then left.
+ * A reading that ends leaves the list in constant time, and the timer as it is: it fires
+ * early at worst, finds nothing due, and waits for the next. It is unref'd: a pending body
+ * keeps the process alive through its socket, not through its time limit.
+ */
+interface Deadlines {
+  ms: number;
+  first: Reading | undefined;
+  last: Reading | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+const deadlinesByMs = new Map<number, Deadlines>();
+
+function watch(reading: Reading): void {
+  const ms = reading.timeoutMs;
+  let list = deadlinesByMs.get(ms);
+  if (!list) deadlinesByMs.set(ms, (list = { ms, first: undefined, last: undefined, timer: undefined }));
+  reading.deadline = performance.now() + ms;
+  reading.deadlines = list;
+  reading.prev = list.last;
+  if (list.last) list.last.next = reading;
+  else list.first = reading;
+  list.last = reading;
+  list.timer ??= setTimeout(onDeadline, ms, list).unref();
+}
+
+function unwatch(reading: Reading): void {
+  const list = reading.deadlines;
+  if (!list) return;
+  if (reading.prev) reading.prev.next = reading.next;
+  else list.first = reading.next;
+  if (reading.next) reading.next.prev = reading.prev;
+  else list.last = reading.prev;
+  reading.next = reading.prev = reading.deadlines = undefined;
+}
+
+function onDeadline(list: Deadlines): void {
+  list.timer = undefined;
+  const now = performance.now();
+  while (list.first && list.first.deadline <= now) onTimeout(list.first);
+  // Timers count whole milliseconds: one more, so the first is due when this one fires.
+  if (list.first) list.timer = setTimeout(onDeadline, Math.ceil(list.first.deadline - now) + 1, list).unref();
 }
