@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
 import busboy from "busboy";
-import { CONTENT_TYPE } from "../../protocol/wire.js";
+import { CONTENT_TYPE, EMPTY_FIELD } from "../../protocol/wire.js";
 import { bodyTimedOut, tooLarge, unreadable } from "../request-body.js";
 import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
-import { deserializationError } from "../shape.js";
-import { encodeJson, RefusedInput, type Codec } from "./codec.js";
+import type { Limits } from "../limits.js";
+import { deserializationError, FORBIDDEN_KEYS, forbiddenKey, nulByte, tooManyParameters } from "../shape.js";
+import { encodeJson, RefusedInput, type Codec, type DecodeInput } from "./codec.js";
 import { parseQuery } from "./qs-parse.js";
 import { UploadedFile, Uploads } from "./uploaded-file.js";
 
@@ -31,160 +33,264 @@ export const multipartCodec: Codec = {
   encoding: "multipart",
   accepts: CONTENT_TYPE.multipart,
   responseType: "application/json; charset=utf-8",
-  decode({ request, limits, uploads = new Uploads() }) {
-    // Fields share the body limit; files have their own (fileSize × files) on top of it. A
-    // body declared larger is still read up to this limit, not refused unread: the fields
-    // before the file (a browser sends them in the form's order) go back to the page.
-    const max = limits.bodySize + limits.fileSize * limits.files;
-    return new Promise((settleOk, settleErr) => {
-      const timer = setTimeout(() => fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
-      const resolve = (value: unknown) => {
-        clearTimeout(timer);
-        settleOk(value);
-      };
-      const reject = (err: unknown) => {
-        clearTimeout(timer);
-        settleErr(err);
-      };
-      let bb: busboy.Busboy;
-      try {
-        bb = busboy({
-          headers: { "content-type": request.header("content-type") },
-          // Names, filenames and values are read as latin1 (one char per byte, lossless), so
-          // `utf8Text` can refuse what is not UTF-8 instead of patching it with U+FFFD.
-          defParamCharset: "latin1",
-          defCharset: "latin1",
-          limits: {
-            // busboy's 'limit' fires when a file reaches this size: one more than ours makes
-            // it the byte that crosses the limit (a file of exactly fileSize is accepted).
-            fileSize: limits.fileSize + 1,
-            files: limits.files,
-            fields: limits.fields,
-            fieldSize: limits.bodySize,
-            parts: limits.files + limits.fields,
-          },
-        });
-      } catch (err) {
-        reject(deserializationError(`Malformed multipart request: ${describe(err)}`));
-        return;
-      }
-      // Placeholders stand for files inside the query we build, so files land at the
-      // same nested path their field name says; the token cannot be guessed by a sender.
-      const token = `\u0001file:${randomUUID()}:`;
-      const encodedToken = encodeURIComponent(token);
-      const files: (UploadedFile | undefined)[] = [];
-      const pairs: string[] = [];
-      let fieldBytes = 0;
-      let failed = false;
-      let pending = 0;
-      let finished = false;
-
-      /** `internal`: not the sender's fault, so passed on as is (logged, a 500 without details) */
-      const fail = (err: unknown, internal = false) => {
-        if (failed) return;
-        failed = true;
-        // Node drains the rest so the client still reads our answer (a timed-out one is closed).
-        request.body.discard(bb, count);
-        void uploads.removeAll();
-        reject(internal || err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
-      };
-      /** The fields read so far, for a refusal that brings them back to the page. */
-      const fieldsSoFar = (): Record<string, unknown> => {
-        try {
-          // Files (their placeholders) never go back to a page.
-          return parseQuery(pairs.filter((p) => p !== "" && !p.includes(encodedToken)).join("&"), limits);
-        } catch {
-          return {};
-        }
-      };
-      let received = 0;
-      const count = (chunk: Uint8Array) => {
-        received += chunk.byteLength;
-        // The byte that crosses the limit ends the request, mid-file if need be.
-        if (received > max) fail(new RefusedInput(tooLarge("bodySize", "The form with its files", max), fieldsSoFar()));
-      };
-      const done = () => {
-        if (failed || !finished || pending > 0) return;
-        try {
-          resolve(replaceFiles(parseQuery(pairs.filter((p) => p !== "").join("&"), limits), token, files));
-        } catch (err) {
-          reject(err);
-        }
-      };
-
-      bb.on("field", (rawName, value, info) => {
-        try {
-          if (typeof rawName !== "string" || rawName === "") throw deserializationError("A form field has no name; give every part a name in its Content-Disposition");
-          const name = utf8Text(rawName, "A form field's name");
-          if (info.valueTruncated) throw tooLarge("bodySize", `The field "${name}"`, limits.bodySize);
-          const text = utf8Text(value, "A form field");
-          fieldBytes += name.length + text.length;
-          if (fieldBytes > limits.bodySize) throw tooLarge("bodySize", "The form's fields together", limits.bodySize);
-          pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(text)}`);
-        } catch (err) {
-          fail(err);
-        }
-      });
-      bb.on("file", (rawName, stream, info) => {
-        // First, before anything can throw: a body cut off inside a file errors on the file's
-        // stream, not only on busboy's, and an unheard 'error' event ends the process.
-        stream.on("error", fail);
-        try {
-          // Without a name a file has no place in the input (it used to land at "undefined").
-          if (typeof rawName !== "string" || rawName === "") throw deserializationError("A file part has no name; give every part a name in its Content-Disposition");
-          const name = utf8Text(rawName, "A file field's name");
-          const filename = info.filename === undefined ? "" : utf8Text(info.filename, "A file name");
-          const key = encodeURIComponent(name);
-          const type = info.mimeType || "application/octet-stream";
-          const { path, out } = uploads.create();
-          // Its place among the fields is taken now, in the body's order: files finish
-          // writing in any order.
-          const index = files.push(undefined) - 1;
-          const at = pairs.push(`${key}=${encodeURIComponent(token + index)}`) - 1;
-          let size = 0;
-          pending++;
-          stream.on("data", (c: Buffer) => {
-            size += c.length;
-          });
-          stream.on("limit", () => {
-            // Refused at the byte over the limit; the fields read so far go back to the page.
-            fail(new RefusedInput(tooLarge("fileSize", `The file "${filename || name}"`, limits.fileSize), fieldsSoFar()));
-          });
-          out.on("error", (err) => fail(new Error(`An upload could not be written to ${uploads.dir}: ${describe(err)}; check isoform({ uploadDir })`), true));
-          // pipe: the disk's backpressure pauses busboy, which pauses the socket.
-          stream.pipe(out);
-          out.on("close", () => {
-            pending--;
-            if (failed) return;
-            try {
-              // A file input left empty still sends a part with no name and no bytes: skip it,
-              // as a handler would otherwise see a phantom empty file (its temporary file is
-              // removed with the others).
-              if (!filename && size === 0) pairs[at] = "";
-              else files[index] = new UploadedFile(filename, type, size, path);
-              done();
-            } catch (err) {
-              fail(err);
-            }
-          });
-        } catch (err) {
-          stream.resume();
-          fail(err);
-        }
-      });
-      bb.on("filesLimit", () => fail(new RefusedInput(tooLarge("files", "The number of files", limits.files), fieldsSoFar())));
-      bb.on("fieldsLimit", () => fail(tooLarge("fields", "The number of fields", limits.fields)));
-      bb.on("partsLimit", () => fail(tooLarge("fields", "The number of parts", limits.files + limits.fields)));
-      bb.on("error", fail);
-      bb.on("close", () => {
-        finished = true;
-        done();
-      });
-      request.body.pipe(bb, count, (err) => fail(unreadable(err)));
-    });
+  decode(input) {
+    return new Promise((resolve, reject) => new MultipartRead(input, resolve, reject).start());
   },
   encode: encodeJson,
 };
+
+/**
+ * One multipart body being read. Its listeners are anonymous arrows calling its methods: this
+ * runs for every multipart request, and named closures made per request showed up in
+ * profiles (bench/README.md, "Decode throughput").
+ */
+class MultipartRead {
+  private readonly request: DecodeInput["request"];
+  private readonly limits: Limits;
+  private readonly uploads: Uploads;
+  /** Fields share the body limit; files have their own (fileSize × files) on top of it. */
+  private readonly max: number;
+  private readonly timer: NodeJS.Timeout;
+  private bb: busboy.Busboy | undefined;
+  /** Each part's name and value in the body's order (a file's value is its index in `files`); an empty file input's name is "". */
+  private readonly names: string[] = [];
+  private readonly values: (string | number)[] = [];
+  private readonly files: (UploadedFile | undefined)[] = [];
+  private fieldBytes = 0;
+  private received = 0;
+  private pending = 0;
+  private finished = false;
+  private failed = false;
+  /** Counts every chunk of the body (given to `request.body.pipe`, and taken back by `discard`). */
+  private readonly count: (chunk: Uint8Array) => void;
+
+  constructor(
+    { request, limits, uploads = new Uploads() }: DecodeInput,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.request = request;
+    this.limits = limits;
+    this.uploads = uploads;
+    // A body declared larger is still read up to this limit, not refused unread: the fields
+    // before the file (a browser sends them in the form's order) go back to the page.
+    this.max = limits.bodySize + limits.fileSize * limits.files;
+    this.timer = setTimeout(() => this.fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
+    this.count = (chunk) => {
+      this.received += chunk.byteLength;
+      // The byte that crosses the limit ends the request, mid-file if need be.
+      if (this.received > this.max) this.fail(new RefusedInput(tooLarge("bodySize", "The form with its files", this.max), this.fieldsSoFar()));
+    };
+  }
+
+  start(): void {
+    const limits = this.limits;
+    let bb: busboy.Busboy;
+    try {
+      bb = this.bb = busboy({
+        headers: { "content-type": this.request.header("content-type") },
+        // Names, filenames and values are read as latin1 (one char per byte, lossless), so
+        // `utf8Text` can refuse what is not UTF-8 instead of patching it with U+FFFD.
+        defParamCharset: "latin1",
+        defCharset: "latin1",
+        limits: {
+          // busboy's 'limit' fires when a file reaches this size: one more than ours makes
+          // it the byte that crosses the limit (a file of exactly fileSize is accepted).
+          fileSize: limits.fileSize + 1,
+          files: limits.files,
+          fields: limits.fields,
+          fieldSize: limits.bodySize,
+          parts: limits.files + limits.fields,
+        },
+      });
+    } catch (err) {
+      this.refuse(deserializationError(`Malformed multipart request: ${describe(err)}`));
+      return;
+    }
+    bb.on("field", (name, value, info) => this.field(name, value, info));
+    bb.on("file", (name, stream, info) => this.file(name, stream, info));
+    bb.on("filesLimit", () => this.fail(new RefusedInput(tooLarge("files", "The number of files", limits.files), this.fieldsSoFar())));
+    bb.on("fieldsLimit", () => this.fail(tooLarge("fields", "The number of fields", limits.fields)));
+    bb.on("partsLimit", () => this.fail(tooLarge("fields", "The number of parts", limits.files + limits.fields)));
+    bb.on("error", (err) => this.fail(err));
+    bb.on("close", () => {
+      this.finished = true;
+      this.done();
+    });
+    this.request.body.pipe(bb, this.count, (err) => this.fail(unreadable(err)));
+  }
+
+  private succeed(input: unknown): void {
+    clearTimeout(this.timer);
+    this.resolve(input);
+  }
+
+  private refuse(err: unknown): void {
+    clearTimeout(this.timer);
+    this.reject(err);
+  }
+
+  /** `internal`: not the sender's fault, so passed on as is (logged, a 500 without details) */
+  private fail(err: unknown, internal = false): void {
+    if (this.failed) return;
+    this.failed = true;
+    // Node drains the rest so the client still reads our answer (a timed-out one is closed).
+    this.request.body.discard(this.bb, this.count);
+    void this.uploads.removeAll();
+    this.refuse(internal || err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
+  }
+
+  /** The fields read so far, for a refusal that brings them back to the page. */
+  private fieldsSoFar(): Record<string, unknown> {
+    try {
+      // Files never go back to a page.
+      const names: string[] = [];
+      const values: string[] = [];
+      this.names.forEach((name, i) => {
+        const value = this.values[i]!;
+        if (name !== "" && typeof value === "string") names.push(name), values.push(value);
+      });
+      return formInput(names, values, this.limits);
+    } catch {
+      return {};
+    }
+  }
+
+  private done(): void {
+    if (this.failed || !this.finished || this.pending > 0) return;
+    try {
+      const names: string[] = [];
+      const values: (string | UploadedFile)[] = [];
+      for (let i = 0; i < this.names.length; i++) {
+        const name = this.names[i]!;
+        if (name === "") continue;
+        const value = this.values[i]!;
+        names.push(name);
+        values.push(typeof value === "string" ? value : this.files[value]!);
+      }
+      this.succeed(formInput(names, values, this.limits));
+    } catch (err) {
+      this.refuse(err);
+    }
+  }
+
+  private field(rawName: string, value: string, info: busboy.FieldInfo): void {
+    try {
+      if (typeof rawName !== "string" || rawName === "") throw deserializationError("A form field has no name; give every part a name in its Content-Disposition");
+      const name = utf8Text(rawName, "A form field's name");
+      if (info.valueTruncated) throw tooLarge("bodySize", `The field "${name}"`, this.limits.bodySize);
+      const text = utf8Text(value, "A form field");
+      this.fieldBytes += name.length + text.length;
+      if (this.fieldBytes > this.limits.bodySize) throw tooLarge("bodySize", "The form's fields together", this.limits.bodySize);
+      this.names.push(name);
+      this.values.push(text);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private file(rawName: string, stream: Readable, info: busboy.FileInfo): void {
+    // First, before anything can throw: a body cut off inside a file errors on the file's
+    // stream, not only on busboy's, and an unheard 'error' event ends the process.
+    stream.on("error", (err) => this.fail(err));
+    try {
+      // Without a name a file has no place in the input (it used to land at "undefined").
+      if (typeof rawName !== "string" || rawName === "") throw deserializationError("A file part has no name; give every part a name in its Content-Disposition");
+      const name = utf8Text(rawName, "A file field's name");
+      const filename = info.filename === undefined ? "" : utf8Text(info.filename, "A file name");
+      const type = info.mimeType || "application/octet-stream";
+      const { path, out } = this.uploads.create();
+      // Its place among the fields is taken now, in the body's order: files finish
+      // writing in any order.
+      const index = this.files.push(undefined) - 1;
+      const at = this.names.push(name) - 1;
+      this.values.push(index);
+      let size = 0;
+      this.pending++;
+      stream.on("data", (c: Buffer) => {
+        size += c.length;
+      });
+      stream.on("limit", () => {
+        // Refused at the byte over the limit; the fields read so far go back to the page.
+        this.fail(new RefusedInput(tooLarge("fileSize", `The file "${filename || name}"`, this.limits.fileSize), this.fieldsSoFar()));
+      });
+      out.on("error", (err) => this.fail(new Error(`An upload could not be written to ${this.uploads.dir}: ${describe(err)}; check isoform({ uploadDir })`), true));
+      // pipe: the disk's backpressure pauses busboy, which pauses the socket.
+      stream.pipe(out);
+      out.on("close", () => {
+        this.pending--;
+        if (this.failed) return;
+        try {
+          // A file input left empty still sends a part with no name and no bytes: skip it,
+          // as a handler would otherwise see a phantom empty file (its temporary file is
+          // removed with the others).
+          if (!filename && size === 0) this.names[at] = "";
+          else this.files[index] = new UploadedFile(filename, type, size, path);
+          this.done();
+        } catch (err) {
+          this.fail(err);
+        }
+      });
+    } catch (err) {
+      stream.resume();
+      this.fail(err);
+    }
+  }
+}
+
+/**
+ * The handler's input from the parts' names and values, in the body's order: what `parseQuery`
+ * makes of `name=value&…` (qs bracket syntax, every limit and check of the `url` codec), with
+ * each file at its name. Names without brackets, none twice, the common case, are put in an
+ * object directly, with the checks and limits qs would apply to them (`formInputByQuery`
+ * stands for the rule; test/multipart-input.test.ts holds the two to each other).
+ */
+export function formInput(names: string[], values: (string | UploadedFile)[], limits: Limits): Record<string, unknown> {
+  const count = names.length;
+  if (count === 0) return {};
+  let plain = true;
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (name === EMPTY_FIELD || name.includes("[") || name.includes("]") || seen.has(name)) {
+      plain = false;
+      break;
+    }
+    seen.add(name);
+  }
+  if (!plain) return formInputByQuery(names, values, limits);
+  // As qs: the count before anything is decoded, then each name and its value in order.
+  if (count > limits.parameters) throw tooManyParameters(limits.parameters);
+  for (let i = 0; i < count; i++) {
+    const name = names[i]!;
+    if (name.includes("\0")) throw nulByte();
+    if (FORBIDDEN_KEYS.has(name)) throw forbiddenKey(name);
+    const value = values[i];
+    if (typeof value === "string" && value.includes("\0")) throw nulByte();
+  }
+  const input: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const name = names[i]!;
+    // qs drops a name that Object.prototype has (toString, hasOwnProperty…): so does this.
+    if (!Object.prototype.hasOwnProperty.call(Object.prototype, name)) input[name] = values[i];
+  }
+  return input;
+}
+
+/** `formInput` through qs: the parts as a query string (files as placeholders) to `parseQuery`. */
+export function formInputByQuery(names: string[], values: (string | UploadedFile)[], limits: Limits): Record<string, unknown> {
+  const files: UploadedFile[] = [];
+  // Placeholders stand for files inside the query, so files land at the same nested path
+  // their field name says; the token cannot be guessed by a sender.
+  const token = values.some((v) => typeof v !== "string") ? `\u0001file:${randomUUID()}:` : "";
+  const query = names
+    .map((name, i) => {
+      const value = values[i]!;
+      return `${encodeURIComponent(name)}=${encodeURIComponent(typeof value === "string" ? value : token + (files.push(value) - 1))}`;
+    })
+    .join("&");
+  const input = parseQuery(query, limits);
+  return files.length === 0 ? input : (replaceFiles(input, token, files) as Record<string, unknown>);
+}
 
 /**
  * A name or value as UTF-8. busboy read the bytes as latin1, one char per byte, unless the
@@ -207,7 +313,7 @@ function utf8Text(value: string, what: string): string {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function replaceFiles(value: unknown, token: string, files: (UploadedFile | undefined)[]): unknown {
+function replaceFiles(value: unknown, token: string, files: UploadedFile[]): unknown {
   if (typeof value === "string") return value.startsWith(token) ? files[Number(value.slice(token.length))] : value;
   if (Array.isArray(value)) return value.map((v) => replaceFiles(v, token, files));
   if (value && typeof value === "object") {

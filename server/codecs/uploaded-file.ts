@@ -45,8 +45,16 @@ export function isUploadedFile(v: unknown): v is UploadedFile {
 export class Uploads {
   private readonly files: { path: string; out: WriteStream }[] = [];
   private removing: Promise<unknown>[] = [];
+  private folder: string | undefined;
 
-  constructor(readonly dir: string = tmpdir()) {}
+  /** `dir`: where files go, `os.tmpdir()` by default (asked once a file comes: most forms carry none). */
+  constructor(dir?: string) {
+    this.folder = dir;
+  }
+
+  get dir(): string {
+    return (this.folder ??= tmpdir());
+  }
 
   /** A new temporary file, only its owner can read (`wx`: never an existing file). */
   create(): { path: string; out: WriteStream } {
