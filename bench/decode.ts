@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -13,7 +13,7 @@ import type { Codec } from "../server/codecs/codec.js";
 import { isUploadedFile, multipartCodec } from "../server/codecs/multipart.js";
 import { Uploads } from "../server/codecs/uploaded-file.js";
 import { mergeLimits } from "../server/limits.js";
-import { NodeBody } from "../server/node-body.js";
+import { NodeRequest } from "../server/node-request.js";
 
 /**
  * Decode throughput of isoform's hardened codecs next to the raw libraries they wrap, in
@@ -41,8 +41,9 @@ interface Body {
 /**
  * A request-like stream: the body pre-pushed in chunks (cheaper than `Readable.from`, whose
  * async iterator adds promise hops per chunk to both sides alike and so would blur the
- * ratio), plus `headers` and `method`, read by the codecs through `NodeBody` (server/node-body.ts)
- * as a node:http request is: `on`/`off` of data/end/error, `pipe`/`unpipe` and `resume`.
+ * ratio), plus `headers` and `method`, read by the codecs through `NodeRequest` and `NodeBody`
+ * (server/node-request.ts, server/node-body.ts) as a node:http request is: `on`/`off` of
+ * data/end/error, `pipe`/`unpipe` and `resume`.
  */
 function fakeRequest(body: Body): IncomingMessage {
   const req = new Readable({ read() {} }) as Readable & { headers: Record<string, string>; method: string };
@@ -53,9 +54,14 @@ function fakeRequest(body: Body): IncomingMessage {
   return req as unknown as IncomingMessage;
 }
 
+/** Not a response: the codecs never touch it. */
+const NO_RESPONSE = {} as ServerResponse;
+
+// The request is the adapters' own NodeRequest: an object literal with a `header` arrow would
+// cost this side a `__name` call per op under tsx (which keeps function names by wrapping each
+// named closure as it is made), a cost the compiled package does not have.
 const isoform = (codec: Codec) => (body: Body) => {
-  const req = fakeRequest(body);
-  const request = { body: new NodeBody(req), header: (name: string) => body.headers[name] };
+  const request = new NodeRequest(fakeRequest(body), NO_RESPONSE, "", "");
   if (codec !== multipartCodec) return codec.decode({ request, query: "", contentType: body.contentType, limits: LIMITS });
   // Files go to temporary files, removed after, as the pipeline does once a handler settled.
   const uploads = new Uploads();
@@ -149,7 +155,11 @@ function multipartBodies(): Body[] {
   ];
 }
 
-/** The raw baseline: busboy alone, fields into an object, each file written to a temporary file (removed after), as its size. */
+/**
+ * The raw baseline: busboy alone, fields into an object, each file written to a temporary
+ * file (removed after), as its size. Only anonymous closures: under tsx a named one costs a
+ * `__name` call each time it is made, which would slow this side down for nothing.
+ */
 function rawMultipart(body: Body): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const req = fakeRequest(body);
@@ -157,9 +167,6 @@ function rawMultipart(body: Body): Promise<Record<string, unknown>> {
     const bb = busboy({ headers: body.headers });
     let pending = 0;
     let closed = false;
-    const settle = () => {
-      if (closed && pending === 0) resolve(out);
-    };
     bb.on("field", (name, value) => {
       out[name] = value;
     });
@@ -175,15 +182,14 @@ function rawMultipart(body: Body): Promise<Record<string, unknown>> {
       file.on("close", () => {
         out[name] = size;
         void rm(path, { force: true }).then(() => {
-          pending--;
-          settle();
+          if (--pending === 0 && closed) resolve(out);
         });
       });
     });
     bb.on("error", reject);
     bb.on("close", () => {
       closed = true;
-      settle();
+      if (pending === 0) resolve(out);
     });
     req.pipe(bb);
   });
