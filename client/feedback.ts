@@ -60,7 +60,7 @@ export function clearFailure(form: HTMLFormElement): void {
   const summary = form.querySelector<HTMLElement>(`[${kit.ATTR.summary}]`);
   if (summary) summary.hidden = true;
   // Another form on the page may still show errors: the prefix stays while one does.
-  if (document.title.startsWith(PREFIX) && !document.querySelector(`[${kit.ATTR.summary}]:not([hidden]), [${kit.ATTR.error}]:not([hidden])`)) {
+  if (document.title.startsWith(PREFIX) && !document.querySelector(`[${kit.ATTR.summary}]:not([hidden]), form [${kit.ATTR.error}]:not([hidden]):not(:empty)`)) {
     document.title = document.title.slice(PREFIX.length);
   }
 }

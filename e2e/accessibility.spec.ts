@@ -65,7 +65,7 @@ test("the profile page: empty, error and success states", async ({ page, open, s
   await page.getByLabel("City").fill("Oslo");
   await page.getByLabel(/^Password/).fill("long enough");
   await page.getByRole("button", { name: "Save profile" }).click();
-  await expect(page.locator(".notice")).toHaveText("Profile saved.");
+  await expect(page.locator(".isoform-notice")).toHaveText("Profile saved.");
   await expectNoViolations(page, "success", scriptMode);
 });
 

@@ -53,7 +53,7 @@ test("three rapid adds show three pending items, then the refreshed list", async
   await expect(pending(page)).toHaveCount(0);
 });
 
-test("a pending action form is busy and its button disabled", async ({ page, open }) => {
+test("a pending action form is busy, its button enabled and keeping focus (a second click is ignored)", async ({ page, open }) => {
   await open("/");
   const title = unique("Busy");
   await typeTodo(page, title);
@@ -62,9 +62,15 @@ test("a pending action form is busy and its button disabled", async ({ page, ope
   await page.getByRole("button", { name: `Done: ${title}` }).click();
   const form = listed(page, title).locator("form[data-isoform=toggle_todo]");
   await expect(form).toHaveAttribute("aria-busy", "true");
-  await expect(form.getByRole("button")).toBeDisabled();
+  // Not disabled: a disabled button drops keyboard focus to the page.
+  await expect(form.getByRole("button")).toBeEnabled();
+  await expect(form.getByRole("button")).toBeFocused();
+  let sent = 0;
+  page.on("request", (r) => void (r.url().endsWith("/api/toggle_todo") && sent++));
+  await form.getByRole("button").click();
   await release();
   await expect(page.getByRole("button", { name: `Done: ${title}` })).toHaveAttribute("aria-pressed", "true");
+  expect(sent).toBe(0);
 });
 
 test("cancel aborts a held-back submission and nothing is added", async ({ page, open }) => {
@@ -92,7 +98,7 @@ test("a failed submission keeps its input and can be retried", async ({ page, op
   await expect(item).toHaveAttribute("data-isoform-state", "error");
   await expect(item).toContainText("Internal error");
   await expect(page.locator("[data-isoform-live]")).toHaveText("Internal error");
-  await item.getByRole("button", { name: "Retry" }).click();
+  await item.getByRole("button", { name: `Retry “${title}”`, exact: true }).click();
   await expect(listed(page, title)).toHaveCount(1);
   await expect(item).toHaveCount(0);
 });
@@ -110,21 +116,30 @@ test("a network failure is reported with the input kept", async ({ page, open })
   await expect(listed(page, title)).toHaveCount(1);
 });
 
-test("a validation error focuses the field and is announced", async ({ page, open }) => {
+test("a validation error focuses the error summary, whose link reaches the field; it is said once, and the title says Error", async ({ page, open }) => {
   await open("/");
   await typeTodo(page, "  ");
   const field = page.getByLabel("New todo");
-  await expect(field).toBeFocused();
+  const summary = page.locator("#add-todo .isoform-summary");
+  await expect(summary).toBeFocused();
+  await expect(summary.getByRole("link", { name: "Title is required" })).toBeVisible();
   await expect(field).toHaveAttribute("aria-invalid", "true");
-  await expect(page.locator("[data-isoform-live]")).toHaveText("Title is required");
+  await expect(page).toHaveTitle(/^Error: /);
+  // The summary and the field's description read the error: the live region does not repeat it.
+  await expect(page.locator("[data-isoform-live]")).toHaveText("");
   await expect(page.locator("[data-isoform-live]")).toHaveAttribute("role", "status");
-  // Fixing it clears the error on success.
+  await summary.getByRole("link", { name: "Title is required" }).click();
+  await expect(field).toBeFocused();
+  // Fixing it clears the error, the summary and the title's prefix on success.
   const title = unique("Fixed");
   await field.fill(title);
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(listed(page, title)).toHaveCount(1);
   await expect(page.locator("#isoform-add_todo--title")).toBeHidden();
+  await expect(summary).toBeHidden();
+  await expect(page).not.toHaveTitle(/^Error: /);
   await expect(field).not.toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("[data-isoform-live]")).toHaveText(`“${title}” added`);
 });
 
 test("a redirect from the handler is followed", async ({ page, open }) => {
@@ -137,7 +152,7 @@ test("a redirect from the handler is followed", async ({ page, open }) => {
   await page.getByRole("button", { name: "Save profile" }).click();
   expect((await request).headers()["x-isoform"]).toBe("1");
   await expect(page).toHaveURL(/\/profile\?saved=1$/);
-  await expect(page.locator(".notice")).toHaveText("Profile saved.");
+  await expect(page.locator(".isoform-notice")).toHaveText("Profile saved.");
 });
 
 test("a listener that cancels isoform:submit stops the request", async ({ page, open }) => {

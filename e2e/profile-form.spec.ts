@@ -29,7 +29,7 @@ test("saves nested fields, tags and an avatar, and shows them back", async ({ pa
   await page.getByLabel(/^Avatar/).setInputFiles({ name: "avatar.png", mimeType: "image/png", buffer: PNG });
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page).toHaveURL(/\/profile\?saved=1$/); // the handler's redirect, followed
-  await expect(page.locator(".notice")).toHaveText("Profile saved.");
+  await expect(page.locator(".isoform-notice")).toHaveText("Profile saved.");
   await expect(page.locator("#saved-name")).toHaveText(name);
   await expect(page.locator("#saved-address")).toHaveText("12 Analytical Row, London");
   await expect(page.locator("#saved-tags")).toHaveText("math, engines");

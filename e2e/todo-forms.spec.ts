@@ -71,10 +71,10 @@ test("reloading after a submission neither re-submits nor shows the outcome agai
   await open("/");
   const title = unique("Once");
   await add(page, title);
-  if (scriptMode !== "on") await expect(page.locator(".notice")).toContainText(title); // the PRG outcome, shown once
+  if (scriptMode !== "on") await expect(page.locator(".isoform-notice")).toContainText(title); // the PRG outcome, shown once
   await page.reload({ waitUntil: "domcontentloaded" });
   await expect(todo(page, title)).toHaveCount(1);
-  await expect(page.locator(".notice")).toHaveCount(0);
+  await expect(page.locator(".isoform-notice")).toHaveCount(0);
 });
 
 test("toggling a todo deleted in another tab says it no longer exists", async ({ page, open, context, scriptMode }) => {
@@ -88,9 +88,17 @@ test("toggling a todo deleted in another tab says it no longer exists", async ({
   await other.close();
 
   await page.getByRole("button", { name: `Done: ${title}` }).click();
-  // Enhanced, the error is announced and the refreshed list drops the todo with its form;
-  // without the script, the page after the redirect shows it above the list.
-  const message = scriptMode === "on" ? page.locator("[data-isoform-live]") : page.getByRole("alert");
-  await expect(message).toHaveText("That todo no longer exists");
-  await expect(todo(page, title)).toHaveCount(0);
+  // Enhanced, the error is announced and shown in the row, which stays (a refresh would wipe
+  // the explanation), focus staying on its button; without the script, the page after the
+  // redirect shows it above the list, focused, and the todo is gone from the list.
+  if (scriptMode === "on") {
+    await expect(page.locator("[data-isoform-live]")).toHaveText("That todo no longer exists");
+    await expect(todo(page, title)).toContainText("That todo no longer exists");
+    await expect(page.getByRole("button", { name: `Done: ${title}` })).toBeFocused();
+  } else {
+    await expect(page.getByRole("alert")).toHaveText("That todo no longer exists");
+    await expect(page.getByRole("alert")).toBeFocused();
+    await expect(page).toHaveTitle(/^Error: /);
+    await expect(todo(page, title)).toHaveCount(0);
+  }
 });
