@@ -11,9 +11,9 @@ export { xhr } from "./upload.js";
  * form resets for the next one. Loaded lazily by client/enhance.ts, which hands over what
  * this needs (`kit`) so the two share no chunk.
  *
- * Focus never falls to the page: Retry hands it to Cancel and Cancel to Retry (the one
- * shown next), and a submission removed while it holds focus (succeeded, dismissed) hands
- * it back to the form's first field.
+ * Focus never falls to the page: a button hidden by a change of state (Retry once
+ * pending, Cancel once settled) hands it to the first button shown, and a submission
+ * removed while it holds focus (succeeded, dismissed) hands it to the form's first field.
  */
 export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, sub: FormRequest): void {
   const { ATTR, emit, post } = kit;
@@ -55,12 +55,16 @@ export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, s
   };
 
   const show = (st: string, message = "") => {
+    const focused = document.activeElement as HTMLElement | null;
     node?.setAttribute(ATTR.state, st);
     for (const el of $(ATTR.error)) el.textContent = message;
     for (const el of $(ATTR.when)) el.hidden = !el.getAttribute(ATTR.when)!.split(" ").includes(st);
     for (const el of $(ATTR.retry)) el.hidden = st === "pending" || st === "success";
     for (const el of $(ATTR.cancel)) el.hidden = st !== "pending";
     for (const el of $(ATTR.dismiss)) el.hidden = st !== "error" && st !== "canceled";
+    // A button that hides as the state changes hands focus to the first one shown
+    // (Cancel to Retry, Retry to Cancel), or to the form when none is (a success).
+    if (focused?.hidden && node?.contains(focused)) (node.querySelector<HTMLElement>("button:not([hidden])") ?? firstField(form))?.focus();
     busy();
   };
 
@@ -88,13 +92,9 @@ export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, s
   for (const el of $(ATTR.cancel))
     el.onclick = () => {
       ctrl?.abort();
-      $(ATTR.retry)[0]?.focus();
+      show("canceled"); // now: the request ends a moment later
     };
-  for (const el of $(ATTR.retry))
-    el.onclick = () => {
-      void run();
-      $(ATTR.cancel)[0]?.focus();
-    };
+  for (const el of $(ATTR.retry)) el.onclick = () => void run();
   for (const el of $(ATTR.dismiss)) el.onclick = remove;
   if (node) list?.append(node);
   // The input lives on in the submission, so the form is ready for the next one at once.
