@@ -53,6 +53,27 @@ test("the todo page while submissions are pending", async ({ page, open, scriptM
   await expectNoViolations(page, "pending", scriptMode);
 });
 
+test("the todo page with a failed and a canceled submission in its list", async ({ page, open, scriptMode }) => {
+  test.skip(scriptMode !== "on", "submissions in a list are only rendered by the client script");
+  await open("/");
+  let answer: ((how: "fail" | "hold") => void) | undefined;
+  await page.route("**/api/add_todo", (route) => {
+    answer = (how) => void (how === "fail" ? route.fulfill({ status: 500, contentType: "application/json", body: '{"error":{"type":"ServerError","message":"Internal error"}}' }) : undefined);
+  });
+  const failed = unique("Failed");
+  await page.getByLabel("New todo").fill(failed);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect.poll(() => answer !== undefined).toBe(true);
+  answer!("fail");
+  await expect(page.locator("#pending-todos li", { hasText: failed })).toHaveAttribute("data-isoform-state", "error");
+  const canceled = unique("Canceled");
+  await page.getByLabel("New todo").fill(canceled);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByRole("button", { name: `Cancel “${canceled}”` }).click();
+  await expect(page.locator("#pending-todos li", { hasText: canceled })).toHaveAttribute("data-isoform-state", "canceled");
+  await expectNoViolations(page, "failed and canceled rows", scriptMode);
+});
+
 test("the profile page: empty, error and success states", async ({ page, open, scriptMode }) => {
   await open("/profile");
   await expectNoViolations(page, "empty", scriptMode);
