@@ -285,6 +285,23 @@ describe("dependencies", () => {
   });
 });
 
+describe("the shipped eta partials", () => {
+  it("load from the installed package as @isoform/<name>, and render with the helpers", async () => {
+    const app = apps.express5!;
+    writeFileSync(
+      join(app, "partials.js"),
+      `import { loadPartials, PARTIALS_DIR } from "isoform";\n` +
+        `const names = [];\n` +
+        `loadPartials({ loadTemplate: (name, text) => names.push(name + ":" + (text.length > 0)) });\n` +
+        `console.log(JSON.stringify({ dir: PARTIALS_DIR, names: names.sort() }));\n`,
+    );
+    const { stdout } = await run(process.execPath, ["partials.js"], { cwd: app });
+    const { dir: found, names } = JSON.parse(stdout) as { dir: string; names: string[] };
+    expect(found.startsWith(join(app, "node_modules", "isoform", "views"))).toBe(true);
+    expect(names).toEqual(["@isoform/error-summary:true", "@isoform/field:true", "@isoform/live-region:true", "@isoform/pending-item:true"]);
+  });
+});
+
 describe("a user's own browser bundle", () => {
   it("bundles isoform/client with esbuild, the CBOR codec in a chunk of its own loaded only when used", async () => {
     const app = apps.express5!;
