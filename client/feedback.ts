@@ -23,6 +23,7 @@ export { useKit } from "./lazy-kit.js";
  * reads is not also announced; an error nothing can take focus for goes to the live region.
  */
 export function showFailure(form: HTMLFormElement, error: ServerFnError): void {
+  hideNotices();
   const shown = showErrors(form, error);
   const summary = showSummary(form, shown);
   if (!document.title.startsWith(PREFIX)) document.title = PREFIX + document.title;
@@ -51,8 +52,14 @@ export function showSuccess(form: HTMLFormElement, sub: FormRequest, value: unkn
 
 /** The form's success text (`form(fn, { success })`) with its `{field}`s filled, else "Done.". */
 export function announceSuccess(form: HTMLFormElement, sub: FormRequest, value: unknown): void {
+  hideNotices();
   const text = form.getAttribute(kit.ATTR.success);
   announce(text ? fillText(text, value, sub.input) : "Done.");
+}
+
+/** A notice of an earlier submission (rendered by the server) would now say the wrong thing. */
+function hideNotices(): void {
+  for (const el of document.querySelectorAll<HTMLElement>(`[${kit.ATTR.notice}]`)) el.hidden = true;
 }
 
 export function clearFailure(form: HTMLFormElement): void {

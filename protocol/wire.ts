@@ -90,6 +90,8 @@ export const ATTR = {
   refresh: "data-isoform-refresh",
   /** on a form's error summary (its id inside the form is found by this attribute) */
   summary: "data-isoform-summary",
+  /** on a page's notice of the last submission (`notice()`): hidden by the script once another settles */
+  notice: "data-isoform-notice",
   /** on the page's live region (one per page; the script makes one if the page has none) */
   live: "data-isoform-live",
 } as const;

@@ -149,7 +149,7 @@ export class PageHelpers {
    */
   notice(): string {
     const text = this.outcome?.ok ? this.outcome.notice : undefined;
-    return text ? `<p class="isoform-notice" role="status" tabindex="-1" autofocus>${escapeHtml(text)}</p>` : "";
+    return text ? `<p class="isoform-notice" ${ATTR.notice} role="status" tabindex="-1" autofocus>${escapeHtml(text)}</p>` : "";
   }
 
   /**

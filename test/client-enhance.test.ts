@@ -409,6 +409,17 @@ describe("enhance", () => {
     expect(document.querySelector("[data-isoform-live]")!.textContent).toBe("“Tea” added");
   });
 
+  it("a notice of an earlier submission is hidden once another settles", async () => {
+    stubFetch();
+    const form = page(`<p id="old" data-isoform-notice>“Tea” added</p>` + SUMMARY_FORM);
+    form.requestSubmit();
+    await flush();
+    calls[0].answer(200, { id: 5, title: "Cake" });
+    await settle();
+    expect(document.getElementById("old")!.hidden).toBe(true);
+    expect(document.querySelector("[data-isoform-live]")!.textContent).toBe("“Cake” added");
+  });
+
   it("an error with nowhere to take focus (no summary, no field) is announced by the live region the page rendered, and focus stays", async () => {
     stubFetch();
     page(`<div id="live" data-isoform-live role="status"></div>

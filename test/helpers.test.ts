@@ -288,7 +288,7 @@ describe("the accessible outcome markup (error summary, title, notice, live regi
   });
 
   it("notice() shows a success's notice, escaped and focused on load; nothing otherwise", () => {
-    expect(helpers(ok("add_todo", "“<b>Tea</b>” added")).notice()).toBe('<p class="isoform-notice" role="status" tabindex="-1" autofocus>“&lt;b&gt;Tea&lt;/b&gt;” added</p>');
+    expect(helpers(ok("add_todo", "“<b>Tea</b>” added")).notice()).toBe('<p class="isoform-notice" data-isoform-notice role="status" tabindex="-1" autofocus>“&lt;b&gt;Tea&lt;/b&gt;” added</p>');
     expect(helpers(ok("add_todo")).notice()).toBe("");
     expect(helpers(failure("add_todo", {}, [])).notice()).toBe("");
     expect(helpers().notice()).toBe("");

@@ -64,7 +64,7 @@ describe("the outcome cookie", () => {
     const text = encodeURIComponent("“{title}” added (#{id}){missing}");
     const res = await submit(a.url, `title=Tea&_isoform_success=${text}`);
     const html = (await page(a.url, pair(cookieOf(res)))).text;
-    expect(html).toContain('<p class="isoform-notice" role="status" tabindex="-1" autofocus>“Tea” added (#');
+    expect(html).toContain('<p class="isoform-notice" data-isoform-notice role="status" tabindex="-1" autofocus>“Tea” added (#');
     expect(html).toMatch(/“Tea” added \(#\d+\)<\/p>/);
     expect(html).toContain("<title>t</title>");
   });

@@ -46,6 +46,11 @@ describe("the shipped partials", () => {
     expect(render(`<%~ include("@isoform/live-region", { isoform: it.isoform }) %>`)).toContain("data-isoform-live");
   });
 
+  it("a partial included without the page helpers says what to pass", () => {
+    expect(() => eta.renderString(`<%~ include("@isoform/field", { fn: "add_todo", name: "title", label: "T" }) %>`, {})).toThrow(/@isoform\/field needs the page helpers: include\("@isoform\/field", \{ isoform: it.isoform/);
+    expect(() => eta.renderString(`<%~ include("@isoform/error-summary", { fn: "add_todo" }) %>`, {})).toThrow(/@isoform\/error-summary needs the page helpers/);
+  });
+
   it("pending item: a template whose states, texts and item-named buttons the script fills", () => {
     const html = render(`<%~ include("@isoform/pending-item", { field: "title", pending: "Adding…" }) %>`);
     expect(html).toContain("<template data-isoform-template>");
