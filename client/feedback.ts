@@ -148,16 +148,30 @@ async function swap(selector: string): Promise<void> {
   }
 }
 
-/** Resolves when htmx has swapped any of the regions, or after 10 s if it never does. */
+/**
+ * Resolves once htmx has swapped a region with the answer to a request it began after this
+ * success (an earlier request's answer may not hold the new item yet), or after 10 s if it
+ * never does. Called before `isoform:success` is dispatched, which is what htmx fetches on.
+ */
 function changed(regions: HTMLElement[]): Promise<void> {
   return new Promise((resolve) => {
+    const asked = new Set<EventTarget>();
+    const onRequest = (e: Event) => asked.add(e.currentTarget!);
+    const onSwap = (e: Event) => {
+      if (asked.has(e.currentTarget!)) done();
+    };
     const done = () => {
-      observer.disconnect();
+      for (const r of regions) {
+        r.removeEventListener("htmx:before:request", onRequest);
+        r.removeEventListener("htmx:after:swap", onSwap);
+      }
       clearTimeout(timer);
       resolve();
     };
-    const observer = new MutationObserver(done);
-    for (const r of regions) observer.observe(r, { childList: true, subtree: true });
+    for (const r of regions) {
+      r.addEventListener("htmx:before:request", onRequest);
+      r.addEventListener("htmx:after:swap", onSwap);
+    }
     const timer = setTimeout(done, 10_000);
   });
 }

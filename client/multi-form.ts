@@ -42,14 +42,18 @@ export function submitMulti(kit: Kit, form: HTMLFormElement, state: FormState, s
     } else if (error) {
       show(kit.isCanceled(error) ? "canceled" : "error", error.message);
       if (!kit.isCanceled(error)) fb.announce(error.message);
-    } else {
+    }
+    // Succeeded: it stays, marked, until the refreshed list shows the real item. The refresh
+    // starts before `isoform:success` goes out, as htmx fetches on that event.
+    let refreshed: Promise<void> | undefined;
+    if (!error) {
       show("success");
       fb.announceSuccess(form, sub, reply!.value);
+      refreshed = fb.refresh(form);
     }
     kit.finish(form, sub, state, reply?.value, error);
-    // Succeeded: it stays, marked, until the refreshed list shows the real item.
-    if (!error) {
-      await fb.refresh(form);
+    if (refreshed) {
+      await refreshed;
       remove();
     }
   };
