@@ -405,17 +405,18 @@ describe("decodeCbor: what a one-pass reader could get wrong", () => {
           for (const [byte, want] of [[0x00, refusal("NUL")], [0x80, refusal("not UTF-8")], [0xff, refusal("not UTF-8")]] as const) {
             const chars = Buffer.alloc(length, 0x61);
             chars[at] = byte;
-            const body = Buffer.concat([hex(`82 ${"00".repeat(0)}`), Buffer.from([0x78, length]), chars, hex("f6")]);
-            const room = Buffer.alloc(body.length + 80, 0x61);
-            // The body at `offset` in a larger buffer, padded so the word view exists.
-            const padded = Buffer.concat([Buffer.from([0x9f]), Buffer.from([0x78, 64]), Buffer.alloc(64, 0x62), body, Buffer.from([0xff])]);
+            const body = Buffer.concat([hex("82"), Buffer.from([0x78, length]), chars, hex("f6")]);
+            const room = Buffer.alloc(body.length + 320, 0x61);
+            // The body at `offset` in a larger buffer, after 300 bytes of text: a body that small
+            // has no word view.
+            const padded = Buffer.concat([hex("9f 79 012c"), Buffer.alloc(300, 0x62), body, Buffer.from([0xff])]);
             room.set(padded, offset);
             const view = room.subarray(offset, offset + padded.length);
             expect([length, offset, at, byte, decode(view)]).toEqual([length, offset, at, byte, want]);
           }
         }
-        const ok = Buffer.concat([hex("9f 78 40"), Buffer.alloc(64, 0x62), Buffer.from([0x78, length]), Buffer.alloc(length, 0x7f), hex("ff")]);
-        expect(decode(ok)).toEqual({ value: ["b".repeat(64), "\u007f".repeat(length)] });
+        const ok = Buffer.concat([hex("9f 79 012c"), Buffer.alloc(300, 0x62), Buffer.from([0x78, length]), Buffer.alloc(length, 0x7f), hex("ff")]);
+        expect(decode(ok)).toEqual({ value: ["b".repeat(300), "\u007f".repeat(length)] });
       }
     }
   });

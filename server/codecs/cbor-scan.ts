@@ -60,8 +60,9 @@ const ENDS_INSIDE = "the body ends inside an item";
 const LONGER_THAN_BODY = "a string is longer than the body";
 /** cbor-x 1.6 refuses indefinite-length strings, which the protocol allows. */
 const INDEFINITE_STRING = "Indefinite length not supported for byte or text strings";
-/** Text this long or longer is checked a 4-byte word at a time. */
+/** Text this long or longer is checked a 4-byte word at a time, in a body this long or longer. */
 const LONG_TEXT = 16;
+const WORDS_BODY = 256;
 const NO_WORDS = new Uint32Array(0);
 /** Text this long or longer is sliced from a block; shorter is made from its char codes. */
 const SLICED_TEXT = 16;
@@ -109,11 +110,11 @@ class Reader {
   readonly maxDepth: number;
   readonly maxItems: number;
   readonly maxKeys: number;
-  /** The body as 32-bit words from its first 4-aligned byte, `shift`, to check long text. */
+  /** The body as 32-bit words from its first 4-aligned byte, `shift`, to check long text (none in a small body). */
   readonly words: Uint32Array;
   readonly shift: number;
-  /** the body as a Buffer, to decode text with */
-  readonly buffer: Buffer;
+  /** the body as a Buffer, to decode text with (made when first needed) */
+  private asBuffer: Buffer | undefined = undefined;
   /** latin1 text of bytes [blockStart, blockEnd), ASCII text is sliced from */
   block = "";
   blockStart = 0;
@@ -128,8 +129,12 @@ class Reader {
     this.maxItems = limits.arrayLength;
     this.maxKeys = limits.parameters;
     const shift = (this.shift = (4 - (bytes.byteOffset & 3)) & 3);
-    this.words = end - shift >= 4 * LONG_TEXT ? new Uint32Array(bytes.buffer, bytes.byteOffset + shift, (end - shift) >>> 2) : NO_WORDS;
-    this.buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.words = end >= WORDS_BODY ? new Uint32Array(bytes.buffer, bytes.byteOffset + shift, (end - shift) >>> 2) : NO_WORDS;
+  }
+
+  get buffer(): Buffer {
+    const bytes = this.bytes;
+    return (this.asBuffer ??= Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   /** The argument of a head whose additional information `info` is 24–27: 1, 2, 4 or 8 bytes. */
