@@ -52,7 +52,7 @@ describe("formInput against qs", () => {
       const names: string[] = [];
       const values: (string | UploadedFile)[] = [];
       for (let k = 0; k < n; k++) {
-        const name = rand() < 0.7 ? pick(NAMES.slice(0, 12)) + (rand() < 0.5 ? String(k) : "") : pick(NAMES);
+        const name = rand() < 0.05 ? "" : rand() < 0.7 ? pick(NAMES.slice(0, 12)) + (rand() < 0.5 ? String(k) : "") : pick(NAMES);
         names.push(name);
         // (A file sent as the hidden field would name its random placeholder as a path.)
         values.push(rand() < 0.15 && name !== EMPTY_FIELD ? file(k) : pick(VALUES));
@@ -87,6 +87,13 @@ describe("formInput against qs", () => {
     expect(outcome(() => formInput(["a", "b"], ["\u0000", "2"], limits))).toMatchObject({ message: expect.stringContaining("NUL") });
     expect(outcome(() => formInput(["constructor"], ["1"], limits))).toMatchObject({ message: expect.stringContaining('"constructor" is not allowed') });
     expect(outcome(() => formInput(["a", "__proto__"], ["\u0000", "1"], limits))).toMatchObject({ message: expect.stringContaining("NUL") });
+  });
+
+  it("a part named \"\" (a file input left empty) is none, either way", () => {
+    const limits = mergeLimits({ parameters: 1 });
+    expect(formInput(["", "a", ""], ["x", "1", "y"], limits)).toEqual({ a: "1" });
+    expect(formInputByQuery(["", "a", ""], ["x", "1", "y"], limits)).toEqual({ a: "1" });
+    expect(formInput(["", ""], ["x", "y"], limits)).toEqual({});
   });
 
   it("a name twice, a bracket or the hidden empty-array field goes through qs", () => {

@@ -52,10 +52,12 @@ class MultipartRead {
   private readonly max: number;
   private readonly timer: NodeJS.Timeout;
   private bb: busboy.Busboy | undefined;
-  /** Each part's name and value in the body's order (a file's value is its index in `files`); an empty file input's name is "". */
+  /**
+   * Each part's name and value in the body's order. A file's value is undefined until it is
+   * written; a file input left empty has the name "", and no place in the input.
+   */
   private readonly names: string[] = [];
-  private readonly values: (string | number)[] = [];
-  private readonly files: (UploadedFile | undefined)[] = [];
+  private readonly values: (string | UploadedFile | undefined)[] = [];
   private fieldBytes = 0;
   private received = 0;
   private pending = 0;
@@ -144,13 +146,8 @@ class MultipartRead {
   private fieldsSoFar(): Record<string, unknown> {
     try {
       // Files never go back to a page.
-      const names: string[] = [];
-      const values: string[] = [];
-      this.names.forEach((name, i) => {
-        const value = this.values[i]!;
-        if (name !== "" && typeof value === "string") names.push(name), values.push(value);
-      });
-      return formInput(names, values, this.limits);
+      const names = this.names.map((name, i) => (typeof this.values[i] === "string" ? name : ""));
+      return formInput(names, this.values, this.limits);
     } catch {
       return {};
     }
@@ -159,16 +156,7 @@ class MultipartRead {
   private done(): void {
     if (this.failed || !this.finished || this.pending > 0) return;
     try {
-      const names: string[] = [];
-      const values: (string | UploadedFile)[] = [];
-      for (let i = 0; i < this.names.length; i++) {
-        const name = this.names[i]!;
-        if (name === "") continue;
-        const value = this.values[i]!;
-        names.push(name);
-        values.push(typeof value === "string" ? value : this.files[value]!);
-      }
-      this.succeed(formInput(names, values, this.limits));
+      this.succeed(formInput(this.names, this.values, this.limits));
     } catch (err) {
       this.refuse(err);
     }
@@ -202,14 +190,9 @@ class MultipartRead {
       const { path, out } = this.uploads.create();
       // Its place among the fields is taken now, in the body's order: files finish
       // writing in any order.
-      const index = this.files.push(undefined) - 1;
       const at = this.names.push(name) - 1;
-      this.values.push(index);
-      let size = 0;
+      this.values.push(undefined);
       this.pending++;
-      stream.on("data", (c: Buffer) => {
-        size += c.length;
-      });
       stream.on("limit", () => {
         // Refused at the byte over the limit; the fields read so far go back to the page.
         this.fail(new RefusedInput(tooLarge("fileSize", `The file "${filename || name}"`, this.limits.fileSize), this.fieldsSoFar()));
@@ -221,11 +204,13 @@ class MultipartRead {
         this.pending--;
         if (this.failed) return;
         try {
+          // Its size is what reached the disk: every byte did, or the file would have failed.
+          const size = out.bytesWritten;
           // A file input left empty still sends a part with no name and no bytes: skip it,
           // as a handler would otherwise see a phantom empty file (its temporary file is
           // removed with the others).
           if (!filename && size === 0) this.names[at] = "";
-          else this.files[index] = new UploadedFile(filename, type, size, path);
+          else this.values[at] = new UploadedFile(filename, type, size, path);
           this.done();
         } catch (err) {
           this.fail(err);
@@ -239,56 +224,47 @@ class MultipartRead {
 }
 
 /**
- * The handler's input from the parts' names and values, in the body's order: what `parseQuery`
- * makes of `name=value&…` (qs bracket syntax, every limit and check of the `url` codec), with
- * each file at its name. Names without brackets, none twice, the common case, are put in an
- * object directly, with the checks and limits qs would apply to them (`formInputByQuery`
- * stands for the rule; test/multipart-input.test.ts holds the two to each other).
+ * The handler's input from the parts' names and values, in the body's order (a part named ""
+ * is none): what `parseQuery` makes of `name=value&…` (qs bracket syntax, every limit and
+ * check of the `url` codec), with each file at its name. Names without brackets, none twice,
+ * the common case, are put in an object directly, with the checks and limits qs would apply
+ * to them (`formInputByQuery` states the rule; test/multipart-input.test.ts holds the two to
+ * each other).
  */
-export function formInput(names: string[], values: (string | UploadedFile)[], limits: Limits): Record<string, unknown> {
-  const count = names.length;
+export function formInput(names: readonly string[], values: readonly (string | UploadedFile | undefined)[], limits: Limits): Record<string, unknown> {
+  let count = 0;
+  for (const name of names) if (name !== "") count++;
   if (count === 0) return {};
-  let plain = true;
-  const seen = new Set<string>();
-  for (const name of names) {
-    if (name === EMPTY_FIELD || name.includes("[") || name.includes("]") || seen.has(name)) {
-      plain = false;
-      break;
-    }
-    seen.add(name);
-  }
-  if (!plain) return formInputByQuery(names, values, limits);
   // As qs: the count before anything is decoded, then each name and its value in order.
   if (count > limits.parameters) throw tooManyParameters(limits.parameters);
-  for (let i = 0; i < count; i++) {
+  const input: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
+    if (name === "") continue;
+    if (name === EMPTY_FIELD || name.includes("[") || name.includes("]") || Object.prototype.hasOwnProperty.call(input, name)) return formInputByQuery(names, values, limits);
     if (name.includes("\0")) throw nulByte();
     if (FORBIDDEN_KEYS.has(name)) throw forbiddenKey(name);
     const value = values[i];
     if (typeof value === "string" && value.includes("\0")) throw nulByte();
-  }
-  const input: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++) {
-    const name = names[i]!;
     // qs drops a name that Object.prototype has (toString, hasOwnProperty…): so does this.
-    if (!Object.prototype.hasOwnProperty.call(Object.prototype, name)) input[name] = values[i];
+    if (!Object.prototype.hasOwnProperty.call(Object.prototype, name)) input[name] = value;
   }
   return input;
 }
 
 /** `formInput` through qs: the parts as a query string (files as placeholders) to `parseQuery`. */
-export function formInputByQuery(names: string[], values: (string | UploadedFile)[], limits: Limits): Record<string, unknown> {
-  const files: UploadedFile[] = [];
+export function formInputByQuery(names: readonly string[], values: readonly (string | UploadedFile | undefined)[], limits: Limits): Record<string, unknown> {
+  const files: (UploadedFile | undefined)[] = [];
   // Placeholders stand for files inside the query, so files land at the same nested path
   // their field name says; the token cannot be guessed by a sender.
   const token = values.some((v) => typeof v !== "string") ? `\u0001file:${randomUUID()}:` : "";
-  const query = names
-    .map((name, i) => {
-      const value = values[i]!;
-      return `${encodeURIComponent(name)}=${encodeURIComponent(typeof value === "string" ? value : token + (files.push(value) - 1))}`;
-    })
-    .join("&");
-  const input = parseQuery(query, limits);
+  const pairs: string[] = [];
+  names.forEach((name, i) => {
+    if (name === "") return;
+    const value = values[i];
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(typeof value === "string" ? value : token + (files.push(value) - 1))}`);
+  });
+  const input = parseQuery(pairs.join("&"), limits);
   return files.length === 0 ? input : (replaceFiles(input, token, files) as Record<string, unknown>);
 }
 
@@ -313,7 +289,7 @@ function utf8Text(value: string, what: string): string {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function replaceFiles(value: unknown, token: string, files: UploadedFile[]): unknown {
+function replaceFiles(value: unknown, token: string, files: (UploadedFile | undefined)[]): unknown {
   if (typeof value === "string") return value.startsWith(token) ? files[Number(value.slice(token.length))] : value;
   if (Array.isArray(value)) return value.map((v) => replaceFiles(v, token, files));
   if (value && typeof value === "object") {
