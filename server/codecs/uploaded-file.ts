@@ -66,7 +66,10 @@ export class Uploads {
       } catch {}
     }
     const path = join(this.dir, `isoform-upload-${randomUUID()}`);
-    const file = { path, out: createWriteStream(path, { flags: "wx", mode: 0o600 }) };
+    // A buffer past the 64 KB a socket delivers at once: writing a chunk does not pause the
+    // parser until the disk took it, so parsing the next chunk overlaps the write (a 16 KB
+    // default paused busboy, and the socket, once per chunk).
+    const file = { path, out: createWriteStream(path, { flags: "wx", mode: 0o600, highWaterMark: WRITE_BUFFER }) };
     // The codec hears errors too; this one keeps a late error (after a refusal) from ending the process.
     file.out.on("error", () => {});
     this.files.push(file);
@@ -74,9 +77,9 @@ export class Uploads {
   }
 
   /** Stops every write still going on and removes every file; never throws. Resolves when all are gone, whoever asked first. */
-  async removeAll(): Promise<void> {
-    // Most multipart requests carry no file: nothing to wait for.
-    if (this.files.length === 0 && this.removing.length === 0) return;
+  removeAll(): Promise<void> {
+    // Most multipart requests carry no file: nothing to wait for, and no promise to make.
+    if (this.files.length === 0 && this.removing.length === 0) return NOTHING_TO_REMOVE;
     const files = this.files.splice(0);
     const removed = Promise.all(
       files.map(async ({ path, out }) => {
@@ -93,6 +96,9 @@ export class Uploads {
       }),
     );
     this.removing.push(removed);
-    await Promise.all(this.removing);
+    return Promise.all(this.removing).then(() => undefined);
   }
 }
+
+const NOTHING_TO_REMOVE: Promise<void> = Promise.resolve();
+const WRITE_BUFFER = 128 * 1024;
