@@ -31,7 +31,7 @@ export async function buildClient({ dir = outdir, write = true } = {}) {
   if (!entry) throw new Error("build-client: esbuild produced no output for client/browser.ts");
   const files = outputs.map(([file]) => basename(file)).filter((f) => !f.endsWith(".map"));
   // What each file holds, by the project's own modules in it (for the size report).
-  const holds = Object.fromEntries(outputs.map(([file, o]) => [basename(file), Object.keys(o.inputs).filter((i) => i.startsWith("client/"))]));
+  const holds = Object.fromEntries(outputs.map(([file, o]) => [basename(file), Object.keys(o.inputs).filter((i) => /^(client|protocol)\//.test(i))]));
   // What the page preloads (`script()` writes a modulepreload link for each): the chunk that
   // shows a settled submission (client/feedback.ts) and the chunks it imports, so the first
   // error or success shows without waiting for another request.
