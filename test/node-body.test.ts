@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { NodeBody } from "../server/node-body.js";
 
@@ -137,5 +137,111 @@ describe("NodeBody.read", () => {
     req.destroy(new Error("socket hang up"));
     expect(await read).toEqual({ type: "Deserialization", limit: undefined });
     await sleep(80);
+  });
+});
+
+describe("NodeBody.pipe", () => {
+  /** A Writable that takes `delay` ms per chunk, its buffer one chunk: write returns false while it is busy. */
+  function sink(delay: number) {
+    const got: string[] = [];
+    let ended = false;
+    const into = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _enc, done) {
+        got.push(chunk.toString());
+        setTimeout(done, delay);
+      },
+      final(done) {
+        ended = true;
+        done();
+      },
+    });
+    return { into, got, ended: () => ended };
+  }
+
+  it("writes every chunk in order after the codec saw it, pauses the request while the writable is full, and ends it with the body", async () => {
+    const req = request();
+    const { into, got, ended } = sink(5);
+    const seen: string[] = [];
+    let paused = 0;
+    req.on("pause", () => paused++);
+    new NodeBody(req).pipe(into, (c) => seen.push(Buffer.from(c).toString()), () => {});
+    for (const c of ["a", "b", "c", "d"]) req.push(c);
+    req.push(null);
+    await new Promise((resolve) => into.on("finish", resolve));
+    expect([seen, got, ended()]).toEqual([["a", "b", "c", "d"], ["a", "b", "c", "d"], true]);
+    // The writable took one chunk at a time: the request was paused between them.
+    expect(paused).toBeGreaterThan(0);
+    expect(req.readableEnded).toBe(true);
+  });
+
+  it("a request paused before is read all the same", async () => {
+    const req = request();
+    req.pause();
+    const { into, got } = sink(0);
+    new NodeBody(req).pipe(into, () => {}, () => {});
+    req.push("x");
+    req.push(null);
+    await new Promise((resolve) => into.on("finish", resolve));
+    expect(got).toEqual(["x"]);
+  });
+
+  it("discarded from inside the codec's chunk listener: that chunk and the rest are not written, the request drains", async () => {
+    const req = request();
+    const { into, got, ended } = sink(0);
+    const body = new NodeBody(req);
+    let chunks = 0;
+    body.pipe(into, () => {
+      if (++chunks === 2) body.discard();
+    }, () => {});
+    req.push("a");
+    req.push("b");
+    req.push("c");
+    req.push(null);
+    await new Promise((resolve) => req.on("end", resolve));
+    await sleep(5);
+    expect([got, chunks, ended()]).toEqual([["a"], 2, false]);
+    expect(req.listenerCount("data")).toBe(0);
+  });
+
+  it("discarded while the writable is full: the request drains, and the writable's drain does not resume anything twice", async () => {
+    const req = request();
+    const { into, got } = sink(30);
+    const body = new NodeBody(req);
+    body.pipe(into, () => {}, () => {});
+    req.push("a");
+    req.push("b");
+    await sleep(5);
+    expect(req.isPaused()).toBe(true);
+    body.discard();
+    req.push("c");
+    req.push(null);
+    await new Promise((resolve) => req.on("end", resolve));
+    await sleep(40);
+    expect(got).toEqual(["a"]);
+  });
+
+  it("an error on the request goes to onError", async () => {
+    const req = request();
+    const { into } = sink(0);
+    const errors: string[] = [];
+    new NodeBody(req).pipe(into, () => {}, (err) => errors.push((err as Error).message));
+    req.destroy(new Error("socket hang up"));
+    await sleep(5);
+    expect(errors).toEqual(["socket hang up"]);
+  });
+
+  it("a writable that is destroyed gets no more writes", async () => {
+    const req = request();
+    const { into, got } = sink(0);
+    into.on("error", () => {});
+    new NodeBody(req).pipe(into, () => {}, () => {});
+    req.push("a");
+    await sleep(5);
+    into.destroy();
+    req.push("b");
+    req.push(null);
+    await new Promise((resolve) => req.on("end", resolve));
+    expect(got).toEqual(["a"]);
   });
 });
