@@ -421,6 +421,14 @@ describe("decodeCbor: what a one-pass reader could get wrong", () => {
     }
   });
 
+  it("ASCII text of every length up to 40 is the text, in a small body (char codes) and a large one (blocks)", () => {
+    for (let length = 0; length <= 40; length++) {
+      const text = Array.from({ length }, (_, i) => String.fromCharCode(0x21 + ((i * 7 + length) % 94))).join("");
+      expect(decode(cborEncode({ t: text }))).toEqual({ value: { t: text } });
+      expect(decode(cborEncode({ pad: "p".repeat(300), t: text, u: text }))).toEqual({ value: { pad: "p".repeat(300), t: text, u: text } });
+    }
+  });
+
   it("text sliced from blocks of the body is the text, across and past block ends", () => {
     const strings = Array.from({ length: 400 }, (_, i) => `${i}:`.padEnd(10 + ((i * 37) % 300), String.fromCharCode(0x41 + (i % 26))));
     strings.push("é".repeat(3000), "q".repeat(9000), "r".repeat(13));

@@ -66,6 +66,10 @@ const WORDS_BODY = 256;
 const NO_WORDS = new Uint32Array(0);
 /** Text this long or longer is sliced from a block; shorter is made from its char codes. */
 const SLICED_TEXT = 16;
+/** In a body under WORDS_BODY, text shorter than this is made from its char codes too. */
+const CODES_TEXT = 32;
+/** One array of char codes per length from SLICED_TEXT to CODES_TEXT, filled for each string (one body is read at a time). */
+const CODES: number[][] = Array.from({ length: CODES_TEXT }, (_, n) => new Array<number>(n).fill(0));
 /**
  * The most of the body one latin1 block holds. A string sliced from it keeps it alive: a
  * handler that keeps a 16-character string keeps at most 1 KB (cbor-x's native string
@@ -262,6 +266,8 @@ class Reader {
     const stop = (this.pos = start + length);
     if (!this.ascii(start, stop)) return this.nonAscii(start, stop);
     if (length < SLICED_TEXT) return this.short(start, length);
+    // In a small body a block would hold one or two strings: not worth its native call.
+    if (length < CODES_TEXT && this.end < WORDS_BODY) return this.fromCodes(start, length);
     if (start < this.blockStart || stop > this.blockEnd) {
       // A new block from here: one native call for the strings of the next kilobyte.
       this.blockStart = start;
@@ -350,6 +356,14 @@ class Reader {
       default:
         return this.buffer.toString("latin1", start, start + length);
     }
+  }
+
+  /** ASCII text of 16 to 31 bytes from its char codes, through an array kept for its length. */
+  fromCodes(start: number, length: number): string {
+    const bytes = this.bytes;
+    const codes = CODES[length]!;
+    for (let i = 0; i < length; i++) codes[i] = bytes[start + i]!;
+    return String.fromCharCode.apply(null, codes);
   }
 
   /** Definite chunks of major type `major` up to a break, checked; cbor-x refuses the string after. */
