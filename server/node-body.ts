@@ -197,10 +197,17 @@ interface Deadlines {
 }
 const deadlinesByMs = new Map<number, Deadlines>();
 
+/** The list used last: most servers have one time limit for every function. */
+let lastDeadlines: Deadlines | undefined;
+
 function watch(reading: Reading): void {
   const ms = reading.timeoutMs;
-  let list = deadlinesByMs.get(ms);
-  if (!list) deadlinesByMs.set(ms, (list = { ms, first: undefined, last: undefined, timer: undefined }));
+  let list = lastDeadlines;
+  if (list?.ms !== ms) {
+    list = deadlinesByMs.get(ms);
+    if (!list) deadlinesByMs.set(ms, (list = { ms, first: undefined, last: undefined, timer: undefined }));
+    lastDeadlines = list;
+  }
   reading.deadline = performance.now() + ms;
   reading.deadlines = list;
   reading.prev = list.last;
