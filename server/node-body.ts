@@ -91,22 +91,6 @@ function declaredOver(req: IncomingMessage, max: number): boolean {
   return declared !== undefined && Number(declared) > max;
 }
 
-/** The state of one body being read, kept on the request so its listeners are shared functions. */
-interface Reading {
-  req: ReadingRequest;
-  chunks: Buffer[];
-  size: number;
-  max: number;
-  timeoutMs: number;
-  resolve(body: Buffer): void;
-  reject(err: ServerFnError): void;
-  /** when the body must have arrived, in `performance.now()` time */
-  deadline: number;
-  /** the readings due after and before this one, in its `Deadlines` */
-  next: Reading | undefined;
-  prev: Reading | undefined;
-  deadlines: Deadlines | undefined;
-}
 const READING = Symbol("isoform.reading");
 type ReadingRequest = IncomingMessage & { [READING]?: Reading };
 
@@ -115,16 +99,15 @@ type ReadingRequest = IncomingMessage & { [READING]?: Reading };
  * within `timeoutMs`. A declared Content-Length over the limit is refused before reading a byte.
  *
  * The listeners are module-level functions finding their state on the request, and the
- * time limit is a place in a list that one timer watches, not a timer per request: this
- * runs for every request, and fresh closures, and a timer set and cleared, showed up in
- * profiles (bench/README.md).
+ * time limit is a place in a list that one timer watches (TimeLimited), not a timer per
+ * request: this runs for every request, and fresh closures, and a timer set and cleared,
+ * showed up in profiles (bench/README.md).
  */
 function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   if (declaredOver(req, max)) return Promise.reject(tooLarge("bodySize", "Request body", max));
   return new Promise((resolve, reject) => {
-    const reading: Reading = { req, chunks: [], size: 0, max, timeoutMs, resolve, reject, deadline: 0, next: undefined, prev: undefined, deadlines: undefined };
+    const reading = new Reading(req, max, timeoutMs, resolve, reject);
     (req as ReadingRequest)[READING] = reading;
-    watch(reading);
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
@@ -136,7 +119,7 @@ function finish(req: ReadingRequest): Reading | undefined {
   const reading = req[READING];
   if (!reading) return undefined;
   req[READING] = undefined;
-  unwatch(reading);
+  reading.stopTimeLimit();
   req.off("data", onData);
   req.off("end", onEnd);
   req.off("error", onError);
@@ -163,74 +146,107 @@ function onEnd(this: ReadingRequest): void {
   // The body ended: no 'data' or 'end' comes after, so the listeners stay (an 'error' finds
   // no reading and is ignored).
   this[READING] = undefined;
-  unwatch(reading);
+  reading.stopTimeLimit();
   const { chunks, size } = reading;
   reading.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-}
-
-function onTimeout(reading: Reading): void {
-  unwatch(reading);
-  if (reading.req[READING] !== reading) return;
-  finish(reading.req);
-  // The response says `Connection: close` (respond.ts): the rest of this body is never read.
-  reading.reject(bodyTimedOut(reading.timeoutMs));
 }
 
 function onError(this: ReadingRequest, err: Error): void {
   finish(this)?.reject(unreadable(err));
 }
 
-// ---------------------------------------------------------------- deadlines
+// ---------------------------------------------------------------- time limits
 
 /**
- * The readings of one time limit, in the order they started, so in the order they fall
- * due: one timer, set for the first, and re-set when it fires, for the first then left.
- * A reading that ends leaves the list in constant time, and the timer as it is: it fires
+ * Work with a time limit: a body read here, a form the multipart codec reads.
+ * `startTimeLimit(ms)` puts it in the list of its limit, and `expire()` is called once `ms`
+ * have passed unless `stopTimeLimit()` came first.
+ *
+ * Each list, one per limit, holds its work in the order it started, so in the order it
+ * falls due: one timer, set for the first, and set again when it fires, for the first then
+ * left. Work that stops leaves the list in constant time, and the timer as it is: it fires
  * early at worst, finds nothing due, and waits for the next. It is unref'd: a pending body
- * keeps the process alive through its socket, not through its time limit.
+ * keeps the process alive through its socket, not through its time limit. Setting and
+ * clearing a timer for each request was a tenth of the CPU of decoding a small body.
  */
-interface Deadlines {
+export abstract class TimeLimited {
+  /** when it falls due, in `performance.now()` time */
+  private due = 0;
+  private next: TimeLimited | undefined = undefined;
+  private prev: TimeLimited | undefined = undefined;
+  private list: TimeLimits | undefined = undefined;
+
+  /** Called once its time limit passed (it has left the list). */
+  protected abstract expire(): void;
+
+  startTimeLimit(ms: number): void {
+    let list = lastList;
+    if (list?.ms !== ms) {
+      list = listsByMs.get(ms);
+      if (!list) listsByMs.set(ms, (list = { ms, first: undefined, last: undefined, timer: undefined }));
+      lastList = list;
+    }
+    this.due = performance.now() + ms;
+    this.list = list;
+    this.prev = list.last;
+    if (list.last) list.last.next = this;
+    else list.first = this;
+    list.last = this;
+    list.timer ??= setTimeout(TimeLimited.fire, ms, list).unref();
+  }
+
+  stopTimeLimit(): void {
+    const list = this.list;
+    if (!list) return;
+    if (this.prev) this.prev.next = this.next;
+    else list.first = this.next;
+    if (this.next) this.next.prev = this.prev;
+    else list.last = this.prev;
+    this.next = this.prev = this.list = undefined;
+  }
+
+  private static fire(this: void, list: TimeLimits): void {
+    list.timer = undefined;
+    const now = performance.now();
+    for (let first = list.first; first && first.due <= now; first = list.first) {
+      first.stopTimeLimit();
+      first.expire();
+    }
+    // Timers count whole milliseconds: one more, so the first is due when this one fires.
+    if (list.first) list.timer = setTimeout(TimeLimited.fire, Math.ceil(list.first.due - now) + 1, list).unref();
+  }
+}
+
+interface TimeLimits {
   ms: number;
-  first: Reading | undefined;
-  last: Reading | undefined;
+  first: TimeLimited | undefined;
+  last: TimeLimited | undefined;
   timer: NodeJS.Timeout | undefined;
 }
-const deadlinesByMs = new Map<number, Deadlines>();
-
+const listsByMs = new Map<number, TimeLimits>();
 /** The list used last: most servers have one time limit for every function. */
-let lastDeadlines: Deadlines | undefined;
+let lastList: TimeLimits | undefined;
 
-function watch(reading: Reading): void {
-  const ms = reading.timeoutMs;
-  let list = lastDeadlines;
-  if (list?.ms !== ms) {
-    list = deadlinesByMs.get(ms);
-    if (!list) deadlinesByMs.set(ms, (list = { ms, first: undefined, last: undefined, timer: undefined }));
-    lastDeadlines = list;
+/** One body being read, found on its request by the shared listeners. */
+class Reading extends TimeLimited {
+  chunks: Buffer[] = [];
+  size = 0;
+
+  constructor(
+    readonly req: ReadingRequest,
+    readonly max: number,
+    readonly timeoutMs: number,
+    readonly resolve: (body: Buffer) => void,
+    readonly reject: (err: ServerFnError) => void,
+  ) {
+    super();
+    this.startTimeLimit(timeoutMs);
   }
-  reading.deadline = performance.now() + ms;
-  reading.deadlines = list;
-  reading.prev = list.last;
-  if (list.last) list.last.next = reading;
-  else list.first = reading;
-  list.last = reading;
-  list.timer ??= setTimeout(onDeadline, ms, list).unref();
-}
 
-function unwatch(reading: Reading): void {
-  const list = reading.deadlines;
-  if (!list) return;
-  if (reading.prev) reading.prev.next = reading.next;
-  else list.first = reading.next;
-  if (reading.next) reading.next.prev = reading.prev;
-  else list.last = reading.prev;
-  reading.next = reading.prev = reading.deadlines = undefined;
-}
-
-function onDeadline(list: Deadlines): void {
-  list.timer = undefined;
-  const now = performance.now();
-  while (list.first && list.first.deadline <= now) onTimeout(list.first);
-  // Timers count whole milliseconds: one more, so the first is due when this one fires.
-  if (list.first) list.timer = setTimeout(onDeadline, Math.ceil(list.first.deadline - now) + 1, list).unref();
+  protected expire(): void {
+    if (this.req[READING] !== this) return;
+    finish(this.req);
+    // The response says `Connection: close` (respond.ts): the rest of this body is never read.
+    this.reject(bodyTimedOut(this.timeoutMs));
+  }
 }

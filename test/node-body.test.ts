@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { NodeBody } from "../server/node-body.js";
+import { NodeBody, TimeLimited } from "../server/node-body.js";
 
 /**
  * NodeBody.read (server/node-body.ts): a whole body within a size and a time limit. The time
@@ -243,5 +243,34 @@ describe("NodeBody.pipe", () => {
     req.push(null);
     await new Promise((resolve) => req.on("end", resolve));
     expect(got).toEqual(["a"]);
+  });
+});
+
+describe("TimeLimited", () => {
+  /** Work that records when it expired, relative to its start. */
+  class Work extends TimeLimited {
+    expired = -1;
+    readonly started = performance.now();
+    protected expire(): void {
+      this.expired = performance.now() - this.started;
+    }
+  }
+
+  it("work of another kind in the same list (the multipart codec's, beside body reads) expires at its own time, and stopped work never", async () => {
+    const req = request();
+    const read = settled(new NodeBody(req).read(100, 50));
+    const a = new Work();
+    a.startTimeLimit(50);
+    const b = new Work();
+    b.startTimeLimit(50);
+    b.stopTimeLimit();
+    const c = new Work();
+    c.startTimeLimit(50);
+    expect(await read).toEqual(TIMED_OUT);
+    await sleep(20);
+    expect([a.expired >= 45, b.expired, c.expired >= 45]).toEqual([true, -1, true]);
+    // Stopping twice, or after it expired, is nothing.
+    a.stopTimeLimit();
+    b.stopTimeLimit();
   });
 });

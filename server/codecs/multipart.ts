@@ -5,6 +5,7 @@ import { CONTENT_TYPE, EMPTY_FIELD } from "../../protocol/wire.js";
 import { bodyTimedOut, tooLarge, unreadable } from "../request-body.js";
 import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
+import { TimeLimited } from "../node-body.js";
 import type { Limits } from "../limits.js";
 import { deserializationError, FORBIDDEN_KEYS, forbiddenKey, nulByte, tooManyParameters } from "../shape.js";
 import { encodeJson, RefusedInput, type Codec, type DecodeInput } from "./codec.js";
@@ -44,13 +45,12 @@ export const multipartCodec: Codec = {
  * runs for every multipart request, and named closures made per request showed up in
  * profiles (bench/README.md, "Decode throughput").
  */
-class MultipartRead {
+class MultipartRead extends TimeLimited {
   private readonly request: DecodeInput["request"];
   private readonly limits: Limits;
   private readonly uploads: Uploads;
   /** Fields share the body limit; files have their own (fileSize × files) on top of it. */
   private readonly max: number;
-  private readonly timer: NodeJS.Timeout;
   private bb: busboy.Busboy | undefined;
   /**
    * Each part's name and value in the body's order. A file's value is undefined until it is
@@ -71,13 +71,14 @@ class MultipartRead {
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (err: unknown) => void,
   ) {
+    super();
     this.request = request;
     this.limits = limits;
     this.uploads = uploads;
     // A body declared larger is still read up to this limit, not refused unread: the fields
     // before the file (a browser sends them in the form's order) go back to the page.
     this.max = limits.bodySize + limits.fileSize * limits.files;
-    this.timer = setTimeout(() => this.fail(bodyTimedOut(limits.bodyTimeout)), limits.bodyTimeout);
+    this.startTimeLimit(limits.bodyTimeout);
     this.count = (chunk) => {
       this.received += chunk.byteLength;
       // The byte that crosses the limit ends the request, mid-file if need be.
@@ -122,13 +123,17 @@ class MultipartRead {
     this.request.body.pipe(bb, this.count, (err) => this.fail(unreadable(err)));
   }
 
+  protected expire(): void {
+    this.fail(bodyTimedOut(this.limits.bodyTimeout));
+  }
+
   private succeed(input: unknown): void {
-    clearTimeout(this.timer);
+    this.stopTimeLimit();
     this.resolve(input);
   }
 
   private refuse(err: unknown): void {
-    clearTimeout(this.timer);
+    this.stopTimeLimit();
     this.reject(err);
   }
 
