@@ -1,4 +1,5 @@
-import type { Page, Route } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { hold } from "./support/hold.js";
 import { test, expect, unique } from "./fixtures.js";
 
 // What a keyboard and screen-reader user meets on the demo, in each mode where it applies:
@@ -19,18 +20,6 @@ async function expectFocusKept(page: Page) {
   await expect.poll(() => page.evaluate(() => document.activeElement?.tagName ?? "none")).not.toMatch(/^(BODY|none)$/);
 }
 
-/** Holds every request to `path` until the returned function is called. */
-async function hold(page: Page, path: string): Promise<(how?: (route: Route) => Promise<void>) => Promise<void>> {
-  const held: Route[] = [];
-  await page.route(`**${path}`, (route) => void held.push(route));
-  return async (how = (route) => route.continue()) => {
-    // The request may still be on its way (the script sends it a moment after the click):
-    // answering before it is held would let it through unanswered by `how`.
-    await expect.poll(() => held.length, { message: `a request to ${path} to hold` }).toBeGreaterThan(0);
-    await Promise.all(held.splice(0).map((r) => how(r).catch(() => {})));
-    await page.unroute(`**${path}`);
-  };
-}
 
 test.describe("in every mode", () => {
   test("an empty add opens the error summary, focused, whose link reaches the field; the title says Error", async ({ page, open }) => {

@@ -1,4 +1,5 @@
-import type { Page, Route } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { hold } from "./support/hold.js";
 import { test, expect, unique } from "./fixtures.js";
 
 // What the client script adds on top of the no-JS baseline: no navigation, pending state,
@@ -10,19 +11,6 @@ test.beforeEach(({ scriptMode }) => {
 const pending = (page: Page) => page.locator("#pending-todos li");
 const listed = (page: Page, title: string) => page.locator(".todos li", { hasText: title });
 
-/** Holds every request to `path` until the returned function is called. */
-async function hold(page: Page, path: string): Promise<(how?: (route: Route) => Promise<void>) => Promise<void>> {
-  const held: Route[] = [];
-  await page.route(`**${path}`, (route) => void held.push(route));
-  return async (how = (route) => route.continue()) => {
-    // The request may still be on its way (the script sends it a moment after the click):
-    // answering before it is held would let it through unanswered by `how`.
-    await expect.poll(() => held.length, { message: `a request to ${path} to hold` }).toBeGreaterThan(0);
-    // Answer the held requests first: unrouting lets pending ones through unanswered.
-    await Promise.all(held.splice(0).map((r) => how(r).catch(() => {})));
-    await page.unroute(`**${path}`);
-  };
-}
 
 async function typeTodo(page: Page, title: string) {
   await page.getByLabel("New todo").fill(title);
