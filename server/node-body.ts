@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Writable } from "node:stream";
 import { setTimeout } from "node:timers";
 import { ServerFnError } from "../protocol/errors.js";
-import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-body.js";
+import { bodyTimedOut, tooLarge, unreadable, type BodyReader, type RequestBody } from "./request-body.js";
 
 /**
  * A node:http request's body (express, node:http, Fastify). Reading a whole body uses
@@ -10,8 +10,6 @@ import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-
  * request, and fresh closures per request showed up in profiles (bench/README.md).
  */
 export class NodeBody implements RequestBody {
-  private piped: Piped | undefined = undefined;
-
   constructor(private readonly req: IncomingMessage) {}
 
   get used(): boolean {
@@ -28,61 +26,76 @@ export class NodeBody implements RequestBody {
   }
 
   /**
-   * Each chunk to `onChunk`, then to `into`, the request paused while `into` is full, and
+   * Each chunk to `reader.chunk`, then to `into`, the request paused while `into` is full, and
    * `into` ended with the body: what `req.pipe(into)` beside a 'data' listener of the codec's
    * did, with one 'data' listener where those were two (each chunk's emit copied the list)
-   * and none of pipe's six on `into`. Its errors reach the codec, which discards.
+   * and none of pipe's six on `into`. The listeners are module-level functions finding their
+   * `Piping` on the request (or on `into`, for 'drain'): no closures per request.
    */
-  pipe(into: Writable, onChunk: (chunk: Uint8Array) => void, onError: (err: unknown) => void): void {
-    const req = this.req;
-    // The listeners are assigned rather than declared: tsx (the bench, the tests) wraps each
-    // declared closure in a __name call as it is made.
-    const piped: Piped = { discarded: false, data: noop, end: noop, drain: noop };
-    piped.data = (chunk: Buffer) => {
-      onChunk(chunk);
-      // onChunk may have refused the body (discard), and `into` may be done with it.
-      if (piped.discarded || into.writableEnded || into.destroyed) return;
-      if (!into.write(chunk)) {
-        req.pause();
-        into.once("drain", piped.drain);
-      }
-    };
-    piped.drain = () => {
-      if (!piped.discarded) req.resume();
-    };
-    piped.end = () => {
-      if (!piped.discarded && !into.writableEnded && !into.destroyed) into.end();
-    };
-    this.piped = piped;
-    req.on("error", onError);
-    req.on("data", piped.data);
-    req.on("end", piped.end);
+  pipe(into: Writable, reader: BodyReader): void {
+    const req = this.req as PipedRequest;
+    const piping: Piping = { req, into, reader, discarded: false };
+    req[PIPING] = piping;
+    (into as PipedWritable)[PIPING] = piping;
+    // Stays after a discard: an 'error' nobody hears would end the process.
+    req.on("error", pipedError);
+    req.on("data", pipedData);
+    req.on("end", pipedEnd);
     // As pipe does: a request paused before flows now.
     req.resume();
   }
 
   discard(): void {
-    const req = this.req;
-    const piped = this.piped;
-    if (piped) {
-      piped.discarded = true;
-      req.off("data", piped.data);
-      req.off("end", piped.end);
-      this.piped = undefined;
+    const req = this.req as PipedRequest;
+    const piping = req[PIPING];
+    if (piping) {
+      piping.discarded = true;
+      req.off("data", pipedData);
+      req.off("end", pipedEnd);
     }
     // Drain the rest, so the client still reads the answer (closing now could lose it).
     req.resume();
   }
 }
 
-function noop(): void {}
+const PIPING = Symbol("isoform.piping");
 
-/** The listeners piping a body into a Writable (busboy), and whether the codec discarded it. */
-interface Piped {
+/** A body piped into a Writable (busboy), and whether the codec discarded it. */
+interface Piping {
+  req: IncomingMessage;
+  into: Writable;
+  reader: BodyReader;
   discarded: boolean;
-  data: (chunk: Buffer) => void;
-  end: () => void;
-  drain: () => void;
+}
+type PipedRequest = IncomingMessage & { [PIPING]?: Piping };
+type PipedWritable = Writable & { [PIPING]?: Piping };
+
+function pipedData(this: PipedRequest, chunk: Buffer): void {
+  const piping = this[PIPING]!;
+  piping.reader.chunk(chunk);
+  // The reader may have refused the body (discard), and `into` may be done with it.
+  const into = piping.into;
+  if (piping.discarded || into.writableEnded || into.destroyed) return;
+  if (!into.write(chunk)) {
+    this.pause();
+    into.once("drain", pipedDrain);
+  }
+}
+
+function pipedDrain(this: PipedWritable): void {
+  const piping = this[PIPING]!;
+  if (!piping.discarded) piping.req.resume();
+}
+
+function pipedEnd(this: PipedRequest): void {
+  const piping = this[PIPING]!;
+  const into = piping.into;
+  if (!piping.discarded && !into.writableEnded && !into.destroyed) into.end();
+}
+
+function pipedError(this: PipedRequest, err: unknown): void {
+  const piping = this[PIPING]!;
+  if (!piping.discarded) piping.reader.unreadable(err);
 }
 
 /** A declared Content-Length over `max`: refused before reading a byte. */

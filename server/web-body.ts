@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { bodyTimedOut, tooLarge, unreadable, type RequestBody } from "./request-body.js";
+import { bodyTimedOut, tooLarge, unreadable, type BodyReader, type RequestBody } from "./request-body.js";
 
 /**
  * A web `Request`'s body (the fetch handler: Hono, Bun, Deno, Node's own fetch servers):
@@ -82,7 +82,7 @@ export class WebBody implements RequestBody {
     });
   }
 
-  pipe(into: Writable, onChunk: (chunk: Uint8Array) => void, onError: (err: unknown) => void): void {
+  pipe(into: Writable, to: BodyReader): void {
     const stream = this.request.body;
     if (!stream) {
       into.end();
@@ -93,12 +93,12 @@ export class WebBody implements RequestBody {
       for (;;) {
         const step = await reader.read();
         if (step.done) return void into.end();
-        onChunk(step.value);
+        to.chunk(step.value);
         if (into.destroyed || into.writableEnded) return;
         // Respect busboy's backpressure, as Readable.pipe would.
         if (!into.write(step.value)) await new Promise((resolve) => into.once("drain", resolve));
       }
-    })().catch(onError);
+    })().catch((err: unknown) => to.unreadable(err));
   }
 
   discard(): void {

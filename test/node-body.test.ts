@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { NodeBody, TimeLimited } from "../server/node-body.js";
+import type { BodyReader } from "../server/request-body.js";
 
 /**
  * NodeBody.read (server/node-body.ts): a whole body within a size and a time limit. The time
@@ -159,13 +160,18 @@ describe("NodeBody.pipe", () => {
     return { into, got, ended: () => ended };
   }
 
+  /** The codec's side of the pipe: its two methods, each a no-op unless given. */
+  function reader(chunk: (c: Uint8Array) => void = () => {}, unreadable: (err: unknown) => void = () => {}): BodyReader {
+    return { chunk, unreadable };
+  }
+
   it("writes every chunk in order after the codec saw it, pauses the request while the writable is full, and ends it with the body", async () => {
     const req = request();
     const { into, got, ended } = sink(5);
     const seen: string[] = [];
     let paused = 0;
     req.on("pause", () => paused++);
-    new NodeBody(req).pipe(into, (c) => seen.push(Buffer.from(c).toString()), () => {});
+    new NodeBody(req).pipe(into, reader((c) => seen.push(Buffer.from(c).toString())));
     for (const c of ["a", "b", "c", "d"]) req.push(c);
     req.push(null);
     await new Promise((resolve) => into.on("finish", resolve));
@@ -179,7 +185,7 @@ describe("NodeBody.pipe", () => {
     const req = request();
     req.pause();
     const { into, got } = sink(0);
-    new NodeBody(req).pipe(into, () => {}, () => {});
+    new NodeBody(req).pipe(into, reader());
     req.push("x");
     req.push(null);
     await new Promise((resolve) => into.on("finish", resolve));
@@ -191,9 +197,12 @@ describe("NodeBody.pipe", () => {
     const { into, got, ended } = sink(0);
     const body = new NodeBody(req);
     let chunks = 0;
-    body.pipe(into, () => {
-      if (++chunks === 2) body.discard();
-    }, () => {});
+    body.pipe(
+      into,
+      reader(() => {
+        if (++chunks === 2) body.discard();
+      }),
+    );
     req.push("a");
     req.push("b");
     req.push("c");
@@ -208,7 +217,7 @@ describe("NodeBody.pipe", () => {
     const req = request();
     const { into, got } = sink(30);
     const body = new NodeBody(req);
-    body.pipe(into, () => {}, () => {});
+    body.pipe(into, reader());
     req.push("a");
     req.push("b");
     await sleep(5);
@@ -221,11 +230,14 @@ describe("NodeBody.pipe", () => {
     expect(got).toEqual(["a"]);
   });
 
-  it("an error on the request goes to onError", async () => {
+  it("an error on the request goes to the reader", async () => {
     const req = request();
     const { into } = sink(0);
     const errors: string[] = [];
-    new NodeBody(req).pipe(into, () => {}, (err) => errors.push((err as Error).message));
+    new NodeBody(req).pipe(
+      into,
+      reader(undefined, (err) => errors.push((err as Error).message)),
+    );
     req.destroy(new Error("socket hang up"));
     await sleep(5);
     expect(errors).toEqual(["socket hang up"]);
@@ -235,7 +247,7 @@ describe("NodeBody.pipe", () => {
     const req = request();
     const { into, got } = sink(0);
     into.on("error", () => {});
-    new NodeBody(req).pipe(into, () => {}, () => {});
+    new NodeBody(req).pipe(into, reader());
     req.push("a");
     await sleep(5);
     into.destroy();

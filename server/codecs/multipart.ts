@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import busboy from "busboy";
 import { CONTENT_TYPE, EMPTY_FIELD } from "../../protocol/wire.js";
-import { bodyTimedOut, tooLarge, unreadable } from "../request-body.js";
+import { bodyTimedOut, tooLarge, unreadable, type BodyReader } from "../request-body.js";
 import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
 import { TimeLimited } from "../node-body.js";
@@ -41,11 +41,12 @@ export const multipartCodec: Codec = {
 };
 
 /**
- * One multipart body being read. Its listeners are anonymous arrows calling its methods: this
- * runs for every multipart request, and named closures made per request showed up in
- * profiles (bench/README.md, "Decode throughput").
+ * One multipart body being read. busboy's listeners are module-level functions finding it on
+ * the parser (`READ`), and it is the body's `BodyReader` itself: this runs for every multipart
+ * request, and closures made per request showed up in profiles (bench/README.md, "Decode
+ * throughput").
  */
-class MultipartRead extends TimeLimited {
+class MultipartRead extends TimeLimited implements BodyReader {
   private readonly request: DecodeInput["request"];
   private readonly limits: Limits;
   private readonly uploads: Uploads;
@@ -63,8 +64,6 @@ class MultipartRead extends TimeLimited {
   private pending = 0;
   private finished = false;
   private failed = false;
-  /** Counts every chunk of the body (given to `request.body.pipe`, and taken back by `discard`). */
-  private readonly count: (chunk: Uint8Array) => void;
 
   constructor(
     { request, limits, uploads = new Uploads() }: DecodeInput,
@@ -79,11 +78,17 @@ class MultipartRead extends TimeLimited {
     // before the file (a browser sends them in the form's order) go back to the page.
     this.max = limits.bodySize + limits.fileSize * limits.files;
     this.startTimeLimit(limits.bodyTimeout);
-    this.count = (chunk) => {
-      this.received += chunk.byteLength;
-      // The byte that crosses the limit ends the request, mid-file if need be.
-      if (this.received > this.max) this.fail(new RefusedInput(tooLarge("bodySize", "The form with its files", this.max), this.fieldsSoFar()));
-    };
+  }
+
+  /** Counts every chunk of the body, before busboy parses it. */
+  chunk(chunk: Uint8Array): void {
+    this.received += chunk.byteLength;
+    // The byte that crosses the limit ends the request, mid-file if need be.
+    if (this.received > this.max) this.fail(new RefusedInput(tooLarge("bodySize", "The form with its files", this.max), this.fieldsSoFar()));
+  }
+
+  unreadable(err: unknown): void {
+    this.fail(unreadable(err));
   }
 
   start(): void {
@@ -110,17 +115,32 @@ class MultipartRead extends TimeLimited {
       this.refuse(deserializationError(`Malformed multipart request: ${describe(err)}`));
       return;
     }
-    bb.on("field", (name, value, info) => this.field(name, value, info));
-    bb.on("file", (name, stream, info) => this.file(name, stream, info));
-    bb.on("filesLimit", () => this.fail(new RefusedInput(tooLarge("files", "The number of files", limits.files), this.fieldsSoFar())));
-    bb.on("fieldsLimit", () => this.fail(tooLarge("fields", "The number of fields", limits.fields)));
-    bb.on("partsLimit", () => this.fail(tooLarge("fields", "The number of parts", limits.files + limits.fields)));
-    bb.on("error", (err) => this.fail(err));
-    bb.on("close", () => {
-      this.finished = true;
-      this.done();
-    });
-    this.request.body.pipe(bb, this.count, (err) => this.fail(unreadable(err)));
+    (bb as ReadingBusboy)[READ] = this;
+    bb.on("field", onField);
+    bb.on("file", onFile);
+    bb.on("filesLimit", onFilesLimit);
+    bb.on("fieldsLimit", onFieldsLimit);
+    bb.on("partsLimit", onPartsLimit);
+    bb.on("error", onError);
+    bb.on("close", onClose);
+    this.request.body.pipe(bb, this);
+  }
+
+  filesLimit(): void {
+    this.fail(new RefusedInput(tooLarge("files", "The number of files", this.limits.files), this.fieldsSoFar()));
+  }
+
+  fieldsLimit(): void {
+    this.fail(tooLarge("fields", "The number of fields", this.limits.fields));
+  }
+
+  partsLimit(): void {
+    this.fail(tooLarge("fields", "The number of parts", this.limits.files + this.limits.fields));
+  }
+
+  closed(): void {
+    this.finished = true;
+    this.done();
   }
 
   protected expire(): void {
@@ -138,11 +158,11 @@ class MultipartRead extends TimeLimited {
   }
 
   /** `internal`: not the sender's fault, so passed on as is (logged, a 500 without details) */
-  private fail(err: unknown, internal = false): void {
+  fail(err: unknown, internal = false): void {
     if (this.failed) return;
     this.failed = true;
     // Node drains the rest so the client still reads our answer (a timed-out one is closed).
-    this.request.body.discard(this.bb, this.count);
+    this.request.body.discard();
     void this.uploads.removeAll();
     this.refuse(internal || err instanceof ServerFnError || err instanceof RefusedInput ? err : deserializationError(`Malformed multipart body: ${describe(err)}`));
   }
@@ -167,7 +187,7 @@ class MultipartRead extends TimeLimited {
     }
   }
 
-  private field(rawName: string, value: string, info: busboy.FieldInfo): void {
+  field(rawName: string, value: string, info: busboy.FieldInfo): void {
     try {
       if (typeof rawName !== "string" || rawName === "") throw deserializationError("A form field has no name; give every part a name in its Content-Disposition");
       const name = utf8Text(rawName, "A form field's name");
@@ -182,7 +202,7 @@ class MultipartRead extends TimeLimited {
     }
   }
 
-  private file(rawName: string, stream: Readable, info: busboy.FileInfo): void {
+  file(rawName: string, stream: Readable, info: busboy.FileInfo): void {
     // First, before anything can throw: a body cut off inside a file errors on the file's
     // stream, not only on busboy's, and an unheard 'error' event ends the process.
     stream.on("error", (err) => this.fail(err));
@@ -226,6 +246,32 @@ class MultipartRead extends TimeLimited {
       this.fail(err);
     }
   }
+}
+
+const READ = Symbol("isoform.multipartRead");
+type ReadingBusboy = busboy.Busboy & { [READ]: MultipartRead };
+
+// busboy's listeners: busboy calls each with itself as `this`.
+function onField(this: ReadingBusboy, name: string, value: string, info: busboy.FieldInfo): void {
+  this[READ].field(name, value, info);
+}
+function onFile(this: ReadingBusboy, name: string, stream: Readable, info: busboy.FileInfo): void {
+  this[READ].file(name, stream, info);
+}
+function onFilesLimit(this: ReadingBusboy): void {
+  this[READ].filesLimit();
+}
+function onFieldsLimit(this: ReadingBusboy): void {
+  this[READ].fieldsLimit();
+}
+function onPartsLimit(this: ReadingBusboy): void {
+  this[READ].partsLimit();
+}
+function onError(this: ReadingBusboy, err: unknown): void {
+  this[READ].fail(err);
+}
+function onClose(this: ReadingBusboy): void {
+  this[READ].closed();
 }
 
 /**
