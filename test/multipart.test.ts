@@ -85,6 +85,17 @@ describe("multipart parts", () => {
     }
   });
 
+  it("a file under the hidden name of empty lists is refused; the hidden field beside a file still names an empty list", async () => {
+    for (const name of ["_isoform_empty", "_isoform_empty[]", "_isoform_empty[0]"]) {
+      const res = await send("files_summary", body(field("title", "x"), file(name, "a.txt", "x")));
+      expect([name, res.status]).toEqual([name, 400]);
+      expect(error(res)).toMatchObject({ type: "Deserialization", message: expect.stringContaining("A file part is named _isoform_empty") });
+    }
+    const res = await send("multipart_keys", body(field("_isoform_empty", "tags"), file("doc", "a.txt", "x")));
+    expect(res.status).toBe(200);
+    expect((res.json() as string[]).sort()).toEqual(["doc", "tags"]);
+  });
+
   it("names, values and file names in UTF-8 arrive as typed", async () => {
     const res = await send("files_summary", body(field("café[ü]", "漢字 🌍 ✓"), field("plain", "ascii"), file("pièce", "résumé.txt", "contenu ✓")));
     expect(res.status).toBe(200);

@@ -210,6 +210,9 @@ class MultipartRead extends TimeLimited implements BodyReader {
       // Without a name a file has no place in the input (it used to land at "undefined").
       if (typeof rawName !== "string" || rawName === "") throw deserializationError("A file part has no name; give every part a name in its Content-Disposition");
       const name = utf8Text(rawName, "A file field's name");
+      // The hidden field's values name empty lists (field paths); a file there would become
+      // a key made of its placeholder.
+      if (name === EMPTY_FIELD || name.startsWith(`${EMPTY_FIELD}[`)) throw deserializationError(`A file part is named ${EMPTY_FIELD}, which names the form's empty lists (like tags); give the file a field name of its own`);
       const filename = info.filename === undefined ? "" : utf8Text(info.filename, "A file name");
       const type = info.mimeType || "application/octet-stream";
       const { path, out } = this.uploads.create();
