@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import { bodyTimedOut, tooLarge, unreadable, type BodyReader, type RequestBody } from "./request-body.js";
+import { TimeLimited } from "./time-limited.js";
 
 /**
  * A web `Request`'s body (the fetch handler: Hono, Bun, Deno, Node's own fetch servers):
@@ -29,22 +30,18 @@ export class WebBody implements RequestBody {
     const stream = this.request.body;
     if (!stream) return new Uint8Array(0);
     const reader = (this.reader = stream.getReader());
+    const limit = new StreamReadLimit(reader, timeoutMs);
     const chunks: Uint8Array[] = [];
     let size = 0;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void reader.cancel().catch(() => {});
-    }, timeoutMs);
     try {
       for (;;) {
         let step: Awaited<ReturnType<typeof reader.read>>;
         try {
           step = await reader.read();
         } catch (err) {
-          throw timedOut ? bodyTimedOut(timeoutMs) : unreadable(err);
+          throw limit.timedOut ? bodyTimedOut(timeoutMs) : unreadable(err);
         }
-        if (timedOut) throw bodyTimedOut(timeoutMs);
+        if (limit.timedOut) throw bodyTimedOut(timeoutMs);
         if (step.done) break;
         size += step.value.byteLength;
         if (size > max) {
@@ -54,7 +51,7 @@ export class WebBody implements RequestBody {
         chunks.push(step.value);
       }
     } finally {
-      clearTimeout(timer);
+      limit.stopTimeLimit();
     }
     if (chunks.length === 1) return chunks[0]!;
     const body = new Uint8Array(size);
@@ -68,14 +65,14 @@ export class WebBody implements RequestBody {
 
   private readDeclared(timeoutMs: number): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(bodyTimedOut(timeoutMs)), timeoutMs);
+      const limit = new DeclaredReadLimit(reject, timeoutMs);
       this.request.arrayBuffer().then(
         (buffer) => {
-          clearTimeout(timer);
+          limit.stopTimeLimit();
           resolve(new Uint8Array(buffer));
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          limit.stopTimeLimit();
           reject(unreadable(err));
         },
       );
@@ -103,5 +100,41 @@ export class WebBody implements RequestBody {
 
   discard(): void {
     void this.reader?.cancel().catch(() => {});
+  }
+}
+
+// The time limits of body reads: places in the list of their limit (`TimeLimited`), not a
+// timer each, as for node:http bodies.
+
+/** A body read chunk by chunk: past its time, the stream is canceled and the read refused. */
+class StreamReadLimit extends TimeLimited {
+  timedOut = false;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    ms: number,
+  ) {
+    super();
+    this.startTimeLimit(ms);
+  }
+
+  protected expire(): void {
+    this.timedOut = true;
+    void this.reader.cancel().catch(() => {});
+  }
+}
+
+/** A body of declared length read whole by the runtime: past its time, the read is refused (the runtime's read cannot be stopped). */
+class DeclaredReadLimit extends TimeLimited {
+  constructor(
+    private readonly reject: (err: unknown) => void,
+    private readonly ms: number,
+  ) {
+    super();
+    this.startTimeLimit(ms);
+  }
+
+  protected expire(): void {
+    this.reject(bodyTimedOut(this.ms));
   }
 }

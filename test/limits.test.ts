@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequestHandler, isoform, Registry, serverFn } from "../server/index.js";
 import { checkLimits, DEFAULT_LIMITS, mergeLimits, type Limits } from "../server/limits.js";
 import { startApp } from "./support/app.js";
+import { rawExchange } from "./support/child-server.js";
 import { formPost } from "./support/request.js";
 
 /**
@@ -124,3 +125,44 @@ describe("limits over HTTP", () => {
     expect((await formPost(app.url + "/api/roomy", four + "&e=5", { "x-isoform": "1" })).status).toBe(413);
   });
 });
+
+describe("bodyTimeout over HTTP", () => {
+  // Each adapter reads bodies its own way: node:http requests (NodeBody) and web streams
+  // (WebBody: read whole by the runtime when a length is declared, chunk by chunk when not).
+  let app: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    app = await startApp();
+    for (const encoding of ["url", "json"] as const) serverFn({ name: `timed_${encoding}`, encoding, registry: app.registry, limits: { bodyTimeout: 400 } }, async (i) => i);
+  });
+  afterAll(() => app.close());
+
+  const head = (path: string, type: string, length: number | "chunked") =>
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nX-Isoform: 1\r\n` +
+    (length === "chunked" ? "Transfer-Encoding: chunked\r\n" : `Content-Length: ${length}\r\n`) +
+    "\r\n";
+  const port = () => Number(new URL(app.url).port);
+
+  for (const [what, path, type, length, first] of [
+    ["url-encoded, length declared", "/api/timed_url", "application/x-www-form-urlencoded", 100, "title=abcd"],
+    ["url-encoded, chunked", "/api/timed_url", "application/x-www-form-urlencoded", "chunked", "a\r\ntitle=abcd\r\n"],
+    ["JSON, length declared", "/api/timed_json", "application/json", 100, '{"title":'],
+    ["JSON, chunked", "/api/timed_json", "application/json", "chunked", '9\r\n{"title":\r\n'],
+  ] as const) {
+    it(`${what}: a body that stops arriving is 408 naming bodyTimeout after ~400 ms`, async () => {
+      const res = await rawExchange(port(), [head(path, type, length), first], 4000);
+      expect(res.status, res.text.slice(0, 300)).toBe(408);
+      expect(JSON.parse(res.text)).toMatchObject({ error: { type: "RequestTimeout", limit: "bodyTimeout" } });
+      expect(res.ms).toBeGreaterThanOrEqual(350);
+      expect(res.ms).toBeLessThan(2000);
+    });
+  }
+
+  it("a body that arrives in pieces within bodyTimeout is read; later bodies each get their own time", async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await rawExchange(port(), [head("/api/timed_url", "application/x-www-form-urlencoded", 12), "title=", { pauseMs: 150 }, "abcdef"], 4000);
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(JSON.parse(res.text)).toEqual({ title: "abcdef" });
+    }
+  });
+});
+

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { NodeBody, TimeLimited } from "../server/node-body.js";
+import { NodeBody } from "../server/node-body.js";
+import { TimeLimited } from "../server/time-limited.js";
 import type { BodyReader } from "../server/request-body.js";
 
 /**

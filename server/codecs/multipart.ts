@@ -5,7 +5,7 @@ import { CONTENT_TYPE, EMPTY_FIELD } from "../../protocol/wire.js";
 import { bodyTimedOut, tooLarge, unreadable, type BodyReader } from "../request-body.js";
 import { ServerFnError } from "../../protocol/errors.js";
 import { describe } from "../describe.js";
-import { TimeLimited } from "../node-body.js";
+import { TimeLimited } from "../time-limited.js";
 import type { Limits } from "../limits.js";
 import { deserializationError, FORBIDDEN_KEYS, forbiddenKey, nulByte, tooManyParameters } from "../shape.js";
 import { encodeJson, RefusedInput, type Codec, type DecodeInput } from "./codec.js";
