@@ -16,11 +16,6 @@ export class NodeBody implements RequestBody {
     return this.req.readableEnded;
   }
 
-  get declaredLength(): number | undefined {
-    const declared = this.req.headers["content-length"];
-    return declared === undefined ? undefined : Number(declared);
-  }
-
   read(max: number, timeoutMs: number): Promise<Buffer> {
     return readBody(this.req, max, timeoutMs);
   }

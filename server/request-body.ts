@@ -9,8 +9,6 @@ import { ServerFnError } from "../protocol/errors.js";
 export interface RequestBody {
   /** true when something else read it already (a body parser mounted before isoform) */
   readonly used: boolean;
-  /** the Content-Length the client declared, if any */
-  readonly declaredLength: number | undefined;
   /** The whole body; refuses more than `max` bytes (413), or a body not complete within `timeoutMs` (408). */
   read(max: number, timeoutMs: number): Promise<Uint8Array>;
   /** Streams the body into `into` (busboy), telling `reader` of each chunk as it arrives, and of a failed read. */

@@ -15,6 +15,7 @@ export class WebBody implements RequestBody {
     return this.request.bodyUsed;
   }
 
+  /** the Content-Length the client declared, when it is a plain number */
   get declaredLength(): number | undefined {
     const declared = this.request.headers.get("content-length");
     return declared === null || !/^\d+$/.test(declared) ? undefined : Number(declared);
@@ -26,7 +27,7 @@ export class WebBody implements RequestBody {
     // A declared length bounds the body (HTTP framing holds the client to it), so the
     // runtime's own whole-body read is safe, and it is every runtime's fast path (a stream
     // costs @hono/node-server a full Request per call).
-    if (declared !== undefined && Number.isSafeInteger(declared)) return this.readDeclared(timeoutMs);
+    if (Number.isSafeInteger(declared)) return this.readDeclared(timeoutMs);
     const stream = this.request.body;
     if (!stream) return new Uint8Array(0);
     const reader = (this.reader = stream.getReader());

@@ -38,6 +38,24 @@ describe("NodeBody.read", () => {
     expect(req.readableEnded).toBe(true);
   });
 
+  it("a body over the limit, declared or not, is refused naming it; an error after a body ended is ignored", async () => {
+    const declared = request({ "content-length": "101" });
+    const refusal = (p: Promise<unknown>) => p.then(() => undefined, (err: Error) => err.message);
+    expect(await refusal(new NodeBody(declared).read(100, 1000))).toBe("Request body exceeds the limit of 100 (limits.bodySize); send less, or raise limits.bodySize");
+    const streamed = request();
+    const over = refusal(new NodeBody(streamed).read(3, 1000));
+    streamed.push("abcd");
+    expect(await over).toBe("Request body exceeds the limit of 3 (limits.bodySize); send less, or raise limits.bodySize");
+
+    const ended = request();
+    const read = settled(new NodeBody(ended).read(100, 1000));
+    ended.push("ok");
+    ended.push(null);
+    expect(await read).toEqual({ body: "ok" });
+    // The connection breaks after the body: nothing is waiting for it, and nothing throws.
+    expect(() => ended.emit("error", new Error("socket hang up"))).not.toThrow();
+  });
+
   it("a body that stops arriving times out at its limit, and its listeners are removed", async () => {
     const req = request();
     const started = performance.now();
