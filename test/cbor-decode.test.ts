@@ -366,6 +366,40 @@ describe("decodeCbor: what a one-pass reader could get wrong", () => {
     expect([first.value, second.value]).toEqual([{ shared_key: 1, "ünï": 2 }, { shared_key: 3, "ünï": 4 }]);
   });
 
+  it("every key comes out as sent, whatever keys came before it into the key cache: prefixes, neighbours, non-ASCII", () => {
+    // Keys that share lengths, first, middle and last bytes (and so cache slots) in every way:
+    // all spellings over two letters up to 12, their extensions, and seeded random keys with
+    // non-ASCII letters among them, read one map after another.
+    const keys: string[] = [];
+    for (let length = 1; length <= 12; length++) {
+      for (let n = 0; n < 2 ** length; n++) keys.push(n.toString(2).padStart(length, "0").replace(/0/g, "a").replace(/1/g, "b"));
+    }
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-éüß";
+    for (let i = 0; i < 20_000; i++) {
+      const key = Array.from({ length: 1 + random(40) }, () => letters[random(letters.length)]).join("");
+      keys.push(key, key.slice(0, -1) || "k", key + letters[random(letters.length)]);
+    }
+    const wrong: string[] = [];
+    for (let at = 0; at < keys.length; at += 200) {
+      const batch = [...new Set(keys.slice(at, at + 200))];
+      const sent = Object.fromEntries(batch.map((k, i) => [k, i]));
+      const got = decode(cborEncode(sent)) as { value: Record<string, number> };
+      if (!isDeepStrictEqual(got.value, sent)) wrong.push(Object.keys(got.value ?? {}).find((k, i) => k !== batch[i]) ?? JSON.stringify(got));
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("a large body that ends where its ArrayBuffer ends is read at every alignment (the word view stays inside it)", () => {
+    const body = cborEncode({ text: "x".repeat(300), more: "y".repeat(41) });
+    for (let offset = 0; offset < 4; offset++) {
+      const room = new Uint8Array(new ArrayBuffer(offset + body.length));
+      room.set(body, offset);
+      expect([offset, decode(room.subarray(offset))]).toEqual([offset, { value: { text: "x".repeat(300), more: "y".repeat(41) } }]);
+    }
+  });
+
   it("a text string with an 8-byte length, followed by more text, decodes (cbor-x's native extractor fails on it)", () => {
     const body = hex(`a2 62 6b31 01 7b 0000000000000003 6b6579 78 14 ${"7a".repeat(20)}`);
     expect(decode(body)).toEqual({ value: { k1: 1, key: "z".repeat(20) } });
