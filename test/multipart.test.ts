@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./support/app.js";
+import { rawExchange } from "./support/child-server.js";
 import { navigationHeaders, request, type RawResponse } from "./support/request.js";
 
 // File uploads from a plain form: parsed by busboy, held in memory within the limits.
@@ -94,6 +95,12 @@ describe("multipart parts", () => {
     const res = await send("multipart_keys", body(field("_isoform_empty", "tags"), file("doc", "a.txt", "x")));
     expect(res.status).toBe(200);
     expect((res.json() as string[]).sort()).toEqual(["doc", "tags"]);
+  });
+
+  it("files under list and nested names land in lists and objects, beside the fields", async () => {
+    const res = await send("multipart_shape", body(file("docs[]", "a.txt", "a"), field("tags[]", "x"), file("docs[]", "b.txt", "b"), field("tags[]", "y"), file("nested[list][]", "c.txt", "c"), field("nested[name]", "n")));
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ docs: ["file:a.txt", "file:b.txt"], tags: ["x", "y"], nested: { list: ["file:c.txt"], name: "n" } });
   });
 
   it("names, values and file names in UTF-8 arrive as typed", async () => {
@@ -308,6 +315,18 @@ describe("multipart refusals that go back to the page", () => {
     const outcome = outcomeOf(res);
     expect(outcome.input).toEqual({ caption: "kept", tags: ["a"] });
     expect(JSON.stringify(outcome)).not.toMatch(/file:|\\u0001/);
+  });
+
+  it("a file written in full before the refusal does not go back either", async () => {
+    // The first file is on disk (its temporary file closed) before the one over fileSize arrives.
+    const first = Buffer.concat([file("small", "s.txt", "ok"), field("caption", "kept")]);
+    const rest = body(file("doc", "big.bin", "x".repeat(1500)));
+    const headers = { ...navigationHeaders(), "content-type": MULTIPART, "content-length": String(first.length + rest.length) };
+    const head = `POST /api/tight_files HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+    const res = await rawExchange(Number(new URL(app.url).port), [head, first, { pauseMs: 200 }, rest], 4000);
+    expect(res.status).toBe(303);
+    const outcome = outcomeOf({ headers: { "set-cookie": res.headers["set-cookie"] } } as unknown as RawResponse);
+    expect(outcome.input).toEqual({ caption: "kept" });
   });
 
   it("fields that cannot be read back (too deep) go back as nothing, with the refusal", async () => {

@@ -61,6 +61,8 @@ export function testRegistry() {
     }),
     // What a multipart handler got, files by path with a digest of their bytes (test/multipart.test.ts).
     filesSummary: serverFn({ name: "files_summary", encoding: "multipart", registry }, async (input) => await summarize(input)),
+    // The input's shape, arrays and objects as they are, each file as "file:<its name>" (test/multipart.test.ts).
+    multipartShape: serverFn({ name: "multipart_shape", encoding: "multipart", registry }, async (input) => JSON.parse(JSON.stringify(input, (_k, v: unknown) => (isUploadedFile(v) ? `file:${v.name}` : v)))),
     // The names a multipart handler's input has, whatever their values (test/multipart.test.ts).
     multipartKeys: serverFn({ name: "multipart_keys", encoding: "multipart", registry }, async (input) => Object.keys(input)),
     // Where and how an upload's temporary file was written, seen from its handler (test/multipart.test.ts).
