@@ -271,6 +271,9 @@ describe("the accessible outcome markup (error summary, title, notice, live regi
     expect(helpers(refused).errorSummary("add_todo")).toContain("<ul><li>The database is down</li></ul>");
     // Another form's failure is not this one's.
     expect(helpers(refused).errorSummary("echo_json")).toContain(" hidden>");
+    // A validation refusal without issues still says what went wrong, under the default heading.
+    const bare: Outcome = { fn: "add_todo", to: "/p", exp: Date.now() + 1000, ok: false, error: { type: "Validation", message: "Nothing to add" } };
+    expect(helpers(bare).errorSummary("add_todo")).toContain('<h2 id="isoform-add_todo--summary-heading">There is a problem</h2><ul><li>Nothing to add</li></ul>');
   });
 
   it("fieldId follows the field's path, and the key", () => {
