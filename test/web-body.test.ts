@@ -131,6 +131,12 @@ describe("WebBody", () => {
     const refused = refusal(new WebBody(post(broken.stream)).read(100, 1000));
     broken.fail(new Error("socket hang up"));
     expect(await refused).toMatchObject({ type: "Deserialization", message: expect.stringContaining("socket hang up") });
+    // With a declared length, the runtime reads it whole: its failure is refused the same way.
+    const declared = feed();
+    const refused2 = refusal(new WebBody(post(declared.stream, { "content-length": "10" })).read(100, 1000));
+    declared.push("abc");
+    declared.fail(new Error("connection reset"));
+    expect(await refused2).toMatchObject({ type: "Deserialization", message: expect.stringContaining("The request body could not be read") });
   });
 });
 
