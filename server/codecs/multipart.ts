@@ -52,7 +52,6 @@ class MultipartRead extends TimeLimited implements BodyReader {
   private readonly uploads: Uploads;
   /** Fields share the body limit; files have their own (fileSize × files) on top of it. */
   private readonly max: number;
-  private bb: busboy.Busboy | undefined;
   /**
    * Each part's name and value in the body's order. A file's value is undefined until it is
    * written; a file input left empty has the name "", and no place in the input.
@@ -95,7 +94,7 @@ class MultipartRead extends TimeLimited implements BodyReader {
     const limits = this.limits;
     let bb: busboy.Busboy;
     try {
-      bb = this.bb = busboy({
+      bb = busboy({
         headers: { "content-type": this.request.header("content-type") },
         // Names, filenames and values are read as latin1 (one char per byte, lossless), so
         // `utf8Text` can refuse what is not UTF-8 instead of patching it with U+FFFD.
