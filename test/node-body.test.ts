@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import { Readable, Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { NodeBody } from "../server/node-body.js";
 import { TimeLimited } from "../server/time-limited.js";
-import type { BodyReader } from "../server/request-body.js";
+import { bodyReader, slowWritable } from "./support/pipe-ends.js";
 
 /**
  * NodeBody.read (server/node-body.ts): a whole body within a size and a time limit. The time
@@ -161,36 +161,13 @@ describe("NodeBody.read", () => {
 });
 
 describe("NodeBody.pipe", () => {
-  /** A Writable that takes `delay` ms per chunk, its buffer one chunk: write returns false while it is busy. */
-  function sink(delay: number) {
-    const got: string[] = [];
-    let ended = false;
-    const into = new Writable({
-      highWaterMark: 1,
-      write(chunk: Buffer, _enc, done) {
-        got.push(chunk.toString());
-        setTimeout(done, delay);
-      },
-      final(done) {
-        ended = true;
-        done();
-      },
-    });
-    return { into, got, ended: () => ended };
-  }
-
-  /** The codec's side of the pipe: its two methods, each a no-op unless given. */
-  function reader(chunk: (c: Uint8Array) => void = () => {}, unreadable: (err: unknown) => void = () => {}): BodyReader {
-    return { chunk, unreadable };
-  }
-
   it("writes every chunk in order after the codec saw it, pauses the request while the writable is full, and ends it with the body", async () => {
     const req = request();
-    const { into, got, ended } = sink(5);
+    const { into, got, ended } = slowWritable(5);
     const seen: string[] = [];
     let paused = 0;
     req.on("pause", () => paused++);
-    new NodeBody(req).pipe(into, reader((c) => seen.push(Buffer.from(c).toString())));
+    new NodeBody(req).pipe(into, bodyReader((c) => seen.push(Buffer.from(c).toString())));
     for (const c of ["a", "b", "c", "d"]) req.push(c);
     req.push(null);
     await new Promise((resolve) => into.on("finish", resolve));
@@ -203,8 +180,8 @@ describe("NodeBody.pipe", () => {
   it("a request paused before is read all the same", async () => {
     const req = request();
     req.pause();
-    const { into, got } = sink(0);
-    new NodeBody(req).pipe(into, reader());
+    const { into, got } = slowWritable(0);
+    new NodeBody(req).pipe(into, bodyReader());
     req.push("x");
     req.push(null);
     await new Promise((resolve) => into.on("finish", resolve));
@@ -213,12 +190,12 @@ describe("NodeBody.pipe", () => {
 
   it("discarded from inside the codec's chunk listener: that chunk and the rest are not written, the request drains", async () => {
     const req = request();
-    const { into, got, ended } = sink(0);
+    const { into, got, ended } = slowWritable(0);
     const body = new NodeBody(req);
     let chunks = 0;
     body.pipe(
       into,
-      reader(() => {
+      bodyReader(() => {
         if (++chunks === 2) body.discard();
       }),
     );
@@ -234,9 +211,9 @@ describe("NodeBody.pipe", () => {
 
   it("discarded while the writable is full: the request drains, and the writable's drain does not resume anything twice", async () => {
     const req = request();
-    const { into, got } = sink(30);
+    const { into, got } = slowWritable(30);
     const body = new NodeBody(req);
-    body.pipe(into, reader());
+    body.pipe(into, bodyReader());
     req.push("a");
     req.push("b");
     await sleep(5);
@@ -251,11 +228,11 @@ describe("NodeBody.pipe", () => {
 
   it("an error on the request goes to the reader", async () => {
     const req = request();
-    const { into } = sink(0);
+    const { into } = slowWritable(0);
     const errors: string[] = [];
     new NodeBody(req).pipe(
       into,
-      reader(undefined, (err) => errors.push((err as Error).message)),
+      bodyReader(undefined, (err) => errors.push((err as Error).message)),
     );
     req.destroy(new Error("socket hang up"));
     await sleep(5);
@@ -264,9 +241,9 @@ describe("NodeBody.pipe", () => {
 
   it("a writable that is destroyed gets no more writes", async () => {
     const req = request();
-    const { into, got } = sink(0);
+    const { into, got } = slowWritable(0);
     into.on("error", () => {});
-    new NodeBody(req).pipe(into, reader());
+    new NodeBody(req).pipe(into, bodyReader());
     req.push("a");
     await sleep(5);
     into.destroy();

@@ -1,7 +1,6 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { BodyReader } from "../server/request-body.js";
 import { WebBody } from "../server/web-body.js";
+import { bodyReader, slowWritable } from "./support/pipe-ends.js";
 
 /**
  * WebBody (server/web-body.ts): a web Request's body as the fetch adapter reads it (Hono,
@@ -141,31 +140,13 @@ describe("WebBody", () => {
 });
 
 describe("WebBody.pipe", () => {
-  function sink() {
-    const got: string[] = [];
-    let ended = false;
-    const into = new Writable({
-      highWaterMark: 1,
-      write(chunk: Buffer, _enc, done) {
-        got.push(chunk.toString());
-        setTimeout(done, 2);
-      },
-      final(done) {
-        ended = true;
-        done();
-      },
-    });
-    return { into, got, ended: () => ended };
-  }
-  const reader = (chunk: (c: Uint8Array) => void = () => {}, unreadable: (err: unknown) => void = () => {}): BodyReader => ({ chunk, unreadable });
-
   it("each chunk to the reader, then to the writable in order, which is ended with the body", async () => {
     const body = feed();
-    const { into, got, ended } = sink();
+    const { into, got, ended } = slowWritable(2);
     const seen: string[] = [];
     new WebBody(post(body.stream)).pipe(
       into,
-      reader((c) => seen.push(text(c))),
+      bodyReader((c) => seen.push(text(c))),
     );
     for (const c of ["a", "b", "c"]) body.push(c);
     body.end();
@@ -174,8 +155,8 @@ describe("WebBody.pipe", () => {
   });
 
   it("no body: the writable is ended at once", async () => {
-    const { into, ended } = sink();
-    new WebBody(post(null)).pipe(into, reader());
+    const { into, ended } = slowWritable(2);
+    new WebBody(post(null)).pipe(into, bodyReader());
     await new Promise((resolve) => into.on("finish", resolve));
     expect(ended()).toBe(true);
   });
@@ -184,18 +165,18 @@ describe("WebBody.pipe", () => {
     const broken = feed();
     const errors: string[] = [];
     new WebBody(post(broken.stream)).pipe(
-      sink().into,
-      reader(undefined, (err) => errors.push((err as Error).message)),
+      slowWritable(2).into,
+      bodyReader(undefined, (err) => errors.push((err as Error).message)),
     );
     broken.fail(new Error("reset"));
     await sleep(5);
     expect(errors).toEqual(["reset"]);
 
     const body = feed();
-    const { into, got } = sink();
+    const { into, got } = slowWritable(2);
     into.on("error", () => {});
     const web = new WebBody(post(body.stream));
-    web.pipe(into, reader());
+    web.pipe(into, bodyReader());
     body.push("a");
     await sleep(10);
     into.destroy();
