@@ -80,23 +80,23 @@ export class WebBody implements RequestBody {
     });
   }
 
-  pipe(into: Writable, to: BodyReader): void {
+  pipe(into: Writable, reader: BodyReader): void {
     const stream = this.request.body;
     if (!stream) {
       into.end();
       return;
     }
-    const reader = (this.reader = stream.getReader());
+    const source = (this.reader = stream.getReader());
     void (async () => {
       for (;;) {
-        const step = await reader.read();
+        const step = await source.read();
         if (step.done) return void into.end();
-        to.chunk(step.value);
+        reader.chunk(step.value);
         if (into.destroyed || into.writableEnded) return;
         // Respect busboy's backpressure, as Readable.pipe would.
         if (!into.write(step.value)) await new Promise((resolve) => into.once("drain", resolve));
       }
-    })().catch((err: unknown) => to.unreadable(err));
+    })().catch((err: unknown) => reader.unreadable(err));
   }
 
   discard(): void {
